@@ -1,0 +1,179 @@
+package scanner
+
+// The image side of the scanner: raster bytes -> image -> QR codes.
+//
+//   image.go          DecodeImageBytes, DecodeImage, DecodeOptions, QR, the caps
+//   decode_ladder.go  the strategy ladder (plain, inverted, TRY_HARDER, 2x upscale)
+//   decode_qr.go      one gozxing pass: detect, decode, measure (version, px/module, quiet zone)
+//   luminance.go      gozxing.LuminanceSource built straight from the pixel buffer
+//   camera.go         Camera profiles that degrade an image like a phone camera
+//   margin.go         Margin: how far each degradation can go before decoding fails
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/gif"  // register GIF
+	_ "image/jpeg" // register JPEG
+	_ "image/png"  // register PNG
+	"time"
+
+	_ "golang.org/x/image/webp" // register WebP
+)
+
+// Defaults applied by DecodeOptions' zero values.
+const (
+	DefaultMaxBytes  int64 = 20 << 20   // 20 MiB of encoded image
+	DefaultMaxPixels       = 50_000_000 // 50 million pixels (e.g. 8660x5773)
+	DefaultTimeout         = 10 * time.Second
+)
+
+// DecodeOptions bounds and shapes a decode. The zero value works.
+//
+// The time a decode may take comes from ctx: when ctx has no deadline,
+// DecodeImageBytes and DecodeImage apply DefaultTimeout.
+type DecodeOptions struct {
+	// MaxBytes refuses encoded input longer than this before decoding
+	// anything. Zero means DefaultMaxBytes.
+	MaxBytes int64
+	// MaxPixels refuses images with more pixels than this, checked from the
+	// header (image.DecodeConfig) before the pixels are decoded. Zero means
+	// DefaultMaxPixels.
+	MaxPixels int
+}
+
+func (o DecodeOptions) withDefaults() DecodeOptions {
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.MaxPixels <= 0 {
+		o.MaxPixels = DefaultMaxPixels
+	}
+	return o
+}
+
+// QR is one code found in an image.
+type QR struct {
+	Text    string          // the payload as decoded (UTF-8)
+	Bounds  image.Rectangle // the symbol without its quiet zone, in the input image's pixels
+	Version int             // 1..40
+	ECLevel string          // error correction level: L, M, Q or H
+	// ModulePx is the size of one module in the input image's pixels, from
+	// the finder pattern spacing and the version's module count.
+	ModulePx float64
+	// QuietZoneModules is the light margin around the symbol, in modules,
+	// measured in the binarized image on the narrowest side, capped at 10.
+	// The QR specification asks for 4.
+	QuietZoneModules float64
+	// Strategy names the rung of the decoding ladder that found the code:
+	// plain, inverted, try-harder, try-harder-inverted, upscale-2x,
+	// upscale-2x-inverted.
+	Strategy string
+}
+
+var (
+	// ErrNoCode is wrapped when an image decodes but holds no readable QR code.
+	ErrNoCode = errors.New("no qr code found")
+	// ErrTooLarge is wrapped when the input exceeds MaxBytes or MaxPixels.
+	ErrTooLarge = errors.New("image too large")
+)
+
+// DecodeImageBytes decodes a PNG, JPEG, GIF or WebP image (the format is
+// read from the content) and returns every QR code in it. name names the
+// input in errors. The byte cap is checked first, then the pixel cap from
+// the header, and only then are the pixels decoded. A panic in an image or
+// QR decoder is returned as an error naming the input.
+func DecodeImageBytes(ctx context.Context, name string, data []byte, opts DecodeOptions) ([]QR, error) {
+	opts = opts.withDefaults()
+	if int64(len(data)) > opts.MaxBytes {
+		return nil, fmt.Errorf("%s: %w: %d bytes, the limit is %d", name, ErrTooLarge, len(data), opts.MaxBytes)
+	}
+	img, err := decodeRaster(name, data, opts)
+	if err != nil {
+		return nil, err
+	}
+	return decodeImage(ctx, name, img, opts)
+}
+
+// DecodeImage returns every QR code in img; see DecodeImageBytes.
+func DecodeImage(ctx context.Context, img image.Image, opts DecodeOptions) ([]QR, error) {
+	return decodeImage(ctx, "image", img, opts.withDefaults())
+}
+
+// decodeRaster checks the header against the pixel cap, then decodes.
+func decodeRaster(name string, data []byte, opts DecodeOptions) (img image.Image, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			img, err = nil, fmt.Errorf("%s: image decoder panicked: %v", name, r)
+		}
+	}()
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: read image header: %w", name, err)
+	}
+	if err := checkPixels(cfg.Width, cfg.Height, opts.MaxPixels); err != nil {
+		return nil, fmt.Errorf("%s: %s %w", name, format, err)
+	}
+	img, _, err = image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: decode %s: %w", name, format, err)
+	}
+	b := img.Bounds()
+	if err := checkPixels(b.Dx(), b.Dy(), opts.MaxPixels); err != nil {
+		return nil, fmt.Errorf("%s: decoded %s %w", name, format, err)
+	}
+	return img, nil
+}
+
+func checkPixels(w, h, maxPixels int) error {
+	if w <= 0 || h <= 0 {
+		return fmt.Errorf("image is empty (%dx%d)", w, h)
+	}
+	if int64(w)*int64(h) > int64(maxPixels) {
+		return fmt.Errorf("%w: %dx%d is %d pixels, the limit is %d", ErrTooLarge, w, h, int64(w)*int64(h), maxPixels)
+	}
+	return nil
+}
+
+// decodeImage runs the ladder in its own goroutine so that a caller whose
+// deadline passes gets its answer at the deadline even while gozxing is in
+// the middle of a pass (gozxing cannot be interrupted; the abandoned pass
+// finishes in the background and its result is dropped). The ladder itself
+// checks ctx between rungs, so it stops soon after.
+func decodeImage(ctx context.Context, name string, img image.Image, opts DecodeOptions) ([]QR, error) {
+	b := img.Bounds()
+	if err := checkPixels(b.Dx(), b.Dy(), opts.MaxPixels); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
+		defer cancel()
+	}
+	type result struct {
+		qrs []QR
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		defer func() {
+			if p := recover(); p != nil {
+				r = result{err: fmt.Errorf("%s: qr decoder panicked: %v", name, p)}
+			}
+			done <- r
+		}()
+		r.qrs, r.err = runLadder(ctx, img)
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return nil, fmt.Errorf("%s: %w", name, r.err)
+		}
+		return r.qrs, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%s: decoding stopped: %w", name, ctx.Err())
+	}
+}
