@@ -12,9 +12,17 @@
 //   - Offset: a base clock plus a fixed offset (a phone whose clock was set by hand).
 //   - Drift: a base clock running fast or slow by a rate in ppm from a reference
 //     instant, optionally truncated to a resolution (a hardware token's 1 s RTC)
-//     and with seeded jitter.
-//   - NTP: a base clock corrected by the median offset of several NTP servers,
-//     with the evidence kept (see ntp.go).
+//     and with seeded jitter; a pure function of the base time (drift.go).
+//   - NTP: a base clock corrected by the median offset of several NTP servers
+//     queried concurrently (github.com/beevik/ntp), with Kiss-o'-Death, stratum,
+//     leap, root distance and falseticker checks, a required majority, periodic
+//     resync (Run) and the evidence kept (ntp.go: types and options; ntp_sync.go:
+//     Sync and the selection rules). A Sync where no source survives fails with
+//     an error wrapping ErrNoSource unless NTPOptions.AllowFallback is set.
+//
+// Tests of the NTP clock named TestOffline... use clock/ntptest, a fake NTP
+// server on 127.0.0.1 with settable faults; TestChronydSync uses a real chronyd
+// on loopback (skipped when chronyd is missing, unless TOTPEMU_REQUIRE_EXTERNAL=1).
 package clock
 
 import (
