@@ -159,3 +159,24 @@ func TestServerCloseWithPendingDelayedReply(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 }
+
+func TestServerUpdateWhileServing(t *testing.T) {
+	s := NewServer(t)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 200 {
+			s.Update(func(b *Behavior) { b.Offset = time.Duration(i) * time.Millisecond })
+			_ = s.Behavior()
+		}
+	}()
+	for range 20 {
+		if _, err := query(t, s, time.Second); err != nil {
+			t.Fatalf("query while behaviour changes: %v", err)
+		}
+	}
+	<-done
+	if got := s.Requests(); got != 20 {
+		t.Errorf("Requests() = %d, want 20", got)
+	}
+}
