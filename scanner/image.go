@@ -1,5 +1,7 @@
 package scanner
 
+//go:generate go run ./internal/corpusgen
+
 // The image side of the scanner: raster bytes -> image -> QR codes.
 //
 //   image.go          DecodeImageBytes, DecodeImage, DecodeOptions, QR, the caps
