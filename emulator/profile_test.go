@@ -149,7 +149,7 @@ func TestGAuthAndroidRounding(t *testing.T) {
 		{89 * time.Second, 29 * time.Second},                   // -89.4 s rounds to -1 min
 		{91 * time.Second, -29 * time.Second},                  // -91.4 s rounds to -2 min
 		{-45 * time.Second, 15 * time.Second},                  // +44.6 s rounds to +1 min
-		{-30 * time.Second, -30 * time.Second},                  // +29.6 s rounds to 0 min
+		{-30 * time.Second, -30 * time.Second},                 // +29.6 s rounds to 0 min
 		{30 * time.Second, -30 * time.Second},                  // -30.4 s rounds to -1 min
 		{3 * time.Hour, 0},                                     // whole hours correct exactly
 		{-(7*time.Minute + 10*time.Second), -10 * time.Second}, // +7m9.6s rounds to 7 min
