@@ -1,0 +1,42 @@
+// Package refserver is the reference console: a small, honest MFA server to
+// enroll virtual devices and test codes against, and the test bench's
+// embedded default target.
+//
+// New returns a Server (an http.Handler) with an injected clock and an
+// in-memory store safe for concurrent use. Codes are checked with
+// pquerna/otp's totp.GenerateCodeCustom at the server's time for every step
+// of the window and compared in constant time; totp.Validate, which reads
+// the wall clock, is never used. This package never imports the emulator,
+// so a bug in one cannot hide in the other.
+//
+// The JSON API (errors are {"error": CODE, "message": TEXT}):
+//
+//	POST   /api/v1/devices                 {"account": NAME} -> 201 {serial, account, issuer, qr_png, secret}
+//	POST   /api/v1/devices/{serial}/bind   {"code1", "code2"} (two consecutive codes), or {"code"} when BindCodes is 1
+//	POST   /api/v1/devices/{serial}/verify {"code"}
+//	DELETE /api/v1/devices/{serial}
+//	GET    /healthz                        {"status": "ok", "lab": BOOL}
+//	GET    /api/v1/lab/clock               lab mode only: {"now": RFC3339Nano, "unix_ms": N}
+//	POST   /api/v1/lab/clock               lab mode only: {"set": RFC3339Nano} | {"advance": "30s"} | {"unix_ms": N}
+//
+// Status codes: 200 accepted, 201 created, 400 malformed (a code is exactly
+// Options.Digits ASCII digits), 403 rejected, 404 unknown device, 409
+// already bound or not yet bound, 413 body over 64 KiB, 429 locked (with
+// Retry-After in seconds).
+//
+// Policies are Options fields (see DefaultOptions): the window, replay by
+// step (compare-and-set per device), by code or none, lockout after N
+// consecutive refusals, the server's own clock offset, resync (RFC 6238
+// section 6: after a success the window is centred on the device's offset),
+// digits, algorithm, period, secret size and how many codes binding takes.
+//
+// Time: Options.Clock is the server's true clock; codes are checked at
+// Now(), which adds Options.ClockOffset. In lab mode the true clock is a
+// clock.Manual that a client reads and moves over HTTP, so a test bench can
+// run in virtual time; ClockOffset still applies on top of it.
+//
+// Serving: NewHTTPServer wraps a handler in an http.Server with timeouts and
+// header limits; Serve and ListenAndServe run it until a context is done,
+// then shut down gracefully; Start runs a Server on an address such as
+// 127.0.0.1:0 and returns its URL (the test bench's embedded console).
+package refserver

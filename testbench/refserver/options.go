@@ -1,0 +1,177 @@
+package refserver
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/totpemu/totpemu/clock"
+)
+
+// Replay policies.
+const (
+	ReplayNone = "none" // every code in the window is accepted, however often
+	ReplayCode = "code" // a code accepted once is refused while it could still be in a window
+	ReplayStep = "step" // a code at a step not after the device's last accepted step is refused (RFC 6238 section 5.2)
+)
+
+// Options are the server's policies. The fields where zero is meaningless
+// (Clock, Replay, LockoutFor, Digits, Algorithm, Period, SecretBytes,
+// BindCodes, Issuer) take their default when zero. WindowBack,
+// WindowForward and Lockout mean what they say, zero included: start from
+// DefaultOptions for the usual server (window 1 back and 1 forward, lockout
+// after 5 failures), or from Options{} for the strictest one (current step
+// only, no lockout).
+type Options struct {
+	// Clock is the server's true clock. Nil means clock.System{}. With Lab,
+	// a *clock.Manual is used as the lab clock as it is; any other clock
+	// seeds a new clock.Manual at its current time.
+	Clock clock.Clock
+
+	// WindowBack and WindowForward are the steps accepted before and after
+	// the current one. DefaultOptions sets 1 and 1; zero means none.
+	// Negative values are an error.
+	WindowBack, WindowForward int
+
+	// Replay is ReplayNone, ReplayCode or ReplayStep. "" means ReplayStep.
+	Replay string
+
+	// Lockout is how many consecutive refused codes lock a device. Zero
+	// means no lockout; DefaultOptions sets 5.
+	Lockout int
+
+	// LockoutFor is how long a lock lasts. Zero means 5 minutes.
+	LockoutFor time.Duration
+
+	// ClockOffset is the server's own clock error, added to Clock's time
+	// for every code check (the lab clock reports the time without it).
+	ClockOffset time.Duration
+
+	// Digits is the code length, 6 to 8. Zero means 6.
+	Digits int
+
+	// Algorithm is the HMAC hash: "SHA1", "SHA256" or "SHA512". "" means SHA1.
+	Algorithm string
+
+	// Period is the step length in seconds, 1 to 3600. Zero means 30.
+	Period int
+
+	// SecretBytes is the size of a new device's secret, 10 to 64 bytes.
+	// Zero means 20 (160 bits, as RFC 4226 recommends).
+	SecretBytes int
+
+	// BindCodes is how many codes binding a device takes: 1, or 2
+	// consecutive codes as cloud APIs ask. Zero means 2.
+	BindCodes int
+
+	// Resync, when set, remembers after every success how many steps the
+	// device is off and centres its window there (RFC 6238 section 6).
+	Resync bool
+
+	// Issuer is the issuer put in the otpauth URI. "" means "totpemu Console".
+	Issuer string
+
+	// Lab adds GET and POST /api/v1/lab/clock, which read and set the
+	// server's true clock, and a banner on the console's pages.
+	Lab bool
+}
+
+// DefaultOptions returns the options of the usual server: window 1 back and
+// 1 forward, replay by step, lockout after 5 failures for 5 minutes, 6
+// digits, SHA1, 30 s, 20-byte secrets, binding with 2 codes.
+func DefaultOptions() Options {
+	return Options{
+		WindowBack:    1,
+		WindowForward: 1,
+		Replay:        ReplayStep,
+		Lockout:       5,
+		LockoutFor:    5 * time.Minute,
+		Digits:        6,
+		Algorithm:     "SHA1",
+		Period:        30,
+		SecretBytes:   20,
+		BindCodes:     2,
+		Issuer:        "totpemu Console",
+	}
+}
+
+// Limits on the options.
+const (
+	maxWindow      = 1000
+	maxLockout     = 1_000_000
+	maxIssuerBytes = 128
+)
+
+// withDefaults fills the zero fields that take a default and checks every
+// field.
+func (o Options) withDefaults() (Options, error) {
+	d := DefaultOptions()
+	if o.Clock == nil {
+		o.Clock = clock.System{}
+	}
+	if o.Replay == "" {
+		o.Replay = d.Replay
+	}
+	if o.LockoutFor == 0 {
+		o.LockoutFor = d.LockoutFor
+	}
+	if o.Digits == 0 {
+		o.Digits = d.Digits
+	}
+	if o.Algorithm == "" {
+		o.Algorithm = d.Algorithm
+	}
+	if o.Period == 0 {
+		o.Period = d.Period
+	}
+	if o.SecretBytes == 0 {
+		o.SecretBytes = d.SecretBytes
+	}
+	if o.BindCodes == 0 {
+		o.BindCodes = d.BindCodes
+	}
+	if o.Issuer == "" {
+		o.Issuer = d.Issuer
+	}
+	o.Algorithm = strings.ToUpper(o.Algorithm)
+	switch {
+	case o.WindowBack < 0 || o.WindowBack > maxWindow:
+		return o, fmt.Errorf("window back %d: want 0 to %d steps", o.WindowBack, maxWindow)
+	case o.WindowForward < 0 || o.WindowForward > maxWindow:
+		return o, fmt.Errorf("window forward %d: want 0 to %d steps", o.WindowForward, maxWindow)
+	case o.Replay != ReplayNone && o.Replay != ReplayCode && o.Replay != ReplayStep:
+		return o, fmt.Errorf("replay policy %q: want none, code or step", o.Replay)
+	case o.Lockout < 0 || o.Lockout > maxLockout:
+		return o, fmt.Errorf("lockout %d: want 0 (off) to %d failures", o.Lockout, maxLockout)
+	case o.LockoutFor < 0:
+		return o, fmt.Errorf("lockout duration %v: must not be negative", o.LockoutFor)
+	case o.Digits < 6 || o.Digits > 8:
+		return o, fmt.Errorf("digits %d: want 6 to 8", o.Digits)
+	case o.Algorithm != "SHA1" && o.Algorithm != "SHA256" && o.Algorithm != "SHA512":
+		return o, fmt.Errorf("algorithm %q: want SHA1, SHA256 or SHA512", o.Algorithm)
+	case o.Period < 1 || o.Period > 3600:
+		return o, fmt.Errorf("period %d: want 1 to 3600 seconds", o.Period)
+	case o.SecretBytes < 10 || o.SecretBytes > 64:
+		return o, fmt.Errorf("secret size %d: want 10 to 64 bytes", o.SecretBytes)
+	case o.BindCodes != 1 && o.BindCodes != 2:
+		return o, fmt.Errorf("bind codes %d: want 1 or 2", o.BindCodes)
+	case len(o.Issuer) > maxIssuerBytes || !validLabelPart(o.Issuer):
+		return o, fmt.Errorf("issuer %q: want at most %d bytes of printable UTF-8 without ':'", o.Issuer, maxIssuerBytes)
+	}
+	return o, nil
+}
+
+// Policy returns a one-line description of the policies, for a startup
+// line. It holds no secret.
+func (o Options) Policy() string {
+	lock := "off"
+	if o.Lockout > 0 {
+		lock = fmt.Sprintf("%d failures for %v", o.Lockout, o.LockoutFor)
+	}
+	s := fmt.Sprintf("window -%d/+%d steps, replay %s, lockout %s, clock offset %v, %d digits, %s, %d s, %d-byte secrets, bind with %d code(s), resync %t",
+		o.WindowBack, o.WindowForward, o.Replay, lock, o.ClockOffset, o.Digits, o.Algorithm, o.Period, o.SecretBytes, o.BindCodes, o.Resync)
+	if o.Lab {
+		s += ", LAB MODE (clock settable over HTTP)"
+	}
+	return s
+}

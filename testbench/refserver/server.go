@@ -1,0 +1,78 @@
+package refserver
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+	"github.com/totpemu/totpemu/clock"
+)
+
+// maxBodyBytes caps every request body (http.MaxBytesReader); a larger
+// body is answered 413.
+const maxBodyBytes = 64 << 10
+
+// Server is the reference console: the JSON API, the web console and, in
+// lab mode, the lab clock. It is an http.Handler safe for concurrent use.
+type Server struct {
+	opts  Options
+	clk   clock.Clock   // the true clock (the lab clock in lab mode)
+	lab   *clock.Manual // nil unless Options.Lab
+	vopts totp.ValidateOpts
+	store *store
+	mux   *http.ServeMux
+}
+
+// New returns a server with opts, its zero fields filled with their
+// defaults (see Options). It fails on an option out of range.
+func New(opts Options) (*Server, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("refserver options: %w", err)
+	}
+	s := &Server{opts: o, clk: o.Clock, vopts: validateOpts(o), store: newStore(), mux: http.NewServeMux()}
+	if o.Lab {
+		m, ok := o.Clock.(*clock.Manual)
+		if !ok {
+			m = clock.NewManual(o.Clock.Now())
+		}
+		s.lab, s.clk = m, m
+		s.opts.Clock = m
+	}
+	s.routes()
+	return s, nil
+}
+
+// Options returns the options in force, defaults filled in. In lab mode
+// its Clock is the lab clock.
+func (s *Server) Options() Options { return s.opts }
+
+// Now is the server's time: its true clock plus Options.ClockOffset. Codes
+// are checked at this time.
+func (s *Server) Now() time.Time { return s.clk.Now().Add(s.opts.ClockOffset) }
+
+// LabClock returns the lab clock, or nil when lab mode is off.
+func (s *Server) LabClock() *clock.Manual { return s.lab }
+
+// ServeHTTP caps the request body and routes the request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("POST /api/v1/devices", s.createDevice)
+	s.mux.HandleFunc("POST /api/v1/devices/{serial}/bind", s.bindDevice)
+	s.mux.HandleFunc("POST /api/v1/devices/{serial}/verify", s.verifyDevice)
+	s.mux.HandleFunc("DELETE /api/v1/devices/{serial}", s.deleteDevice)
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	if s.lab != nil {
+		s.mux.HandleFunc("GET /api/v1/lab/clock", s.labClock)
+		s.mux.HandleFunc("POST /api/v1/lab/clock", s.labClock)
+	}
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
+	})
+}

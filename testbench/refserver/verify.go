@@ -1,0 +1,197 @@
+package refserver
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+)
+
+// outcome is the verdict on a bind or verify request.
+type outcome int
+
+const (
+	accepted outcome = iota
+	rejected
+	locked
+	notBound
+	alreadyBound
+	gone
+)
+
+// verdict is an outcome and, when locked, how long the lock still lasts.
+type verdict struct {
+	outcome    outcome
+	retryAfter time.Duration
+}
+
+// stepOf returns the step of t: floor(unix seconds / period).
+func (s *Server) stepOf(t time.Time) int64 {
+	sec := t.Unix()
+	p := int64(s.opts.Period)
+	q := sec / p
+	if sec%p != 0 && sec < 0 {
+		q--
+	}
+	return q
+}
+
+// codeAt is the code of step k, computed by pquerna/otp at the step's first
+// second. Steps before the Unix epoch have no code.
+func (s *Server) codeAt(secret secretKey, k int64) (string, bool) {
+	if k < 0 || k > math.MaxInt64/int64(s.opts.Period) {
+		return "", false
+	}
+	c, err := totp.GenerateCodeCustom(string(secret), time.Unix(k*int64(s.opts.Period), 0), s.vopts)
+	if err != nil {
+		return "", false
+	}
+	return c, true
+}
+
+func validateOpts(o Options) totp.ValidateOpts {
+	alg := otp.AlgorithmSHA1
+	switch o.Algorithm {
+	case "SHA256":
+		alg = otp.AlgorithmSHA256
+	case "SHA512":
+		alg = otp.AlgorithmSHA512
+	}
+	return totp.ValidateOpts{Period: uint(o.Period), Digits: otp.Digits(o.Digits), Algorithm: alg}
+}
+
+// same compares two codes in constant time.
+func same(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// wellFormed reports whether code is exactly digits ASCII digits.
+func wellFormed(code string, digits int) bool {
+	if len(code) != digits {
+		return false
+	}
+	for i := 0; i < len(code); i++ {
+		if code[i] < '0' || code[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// check judges codes for device d: one code to verify a bound device, or
+// to bind it (bind set) with one code or two consecutive ones. It is a
+// compare-and-set on d's state: lock, bound flag, last step, used codes,
+// drift and failure count change together under d.mu. The codes must be
+// well formed already.
+func (s *Server) check(d *device, bind bool, codes ...string) verdict {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.deleted {
+		return verdict{outcome: gone}
+	}
+	now := s.Now()
+	if !d.lockedUntil.IsZero() {
+		if now.Before(d.lockedUntil) {
+			return verdict{outcome: locked, retryAfter: d.lockedUntil.Sub(now)}
+		}
+		d.lockedUntil = time.Time{}
+		d.failures = 0
+	}
+	if bind && d.bound {
+		return verdict{outcome: alreadyBound}
+	}
+	if !bind && !d.bound {
+		return verdict{outcome: notBound}
+	}
+
+	cur := s.stepOf(now)
+	centre := cur + d.drift
+	lo, hi := centre-int64(s.opts.WindowBack), centre+int64(s.opts.WindowForward)
+	if s.opts.Replay == ReplayCode {
+		d.pruneUsed(lo)
+	}
+	// Every step of the window is computed and compared, matched or not,
+	// so the time taken does not depend on where a code matched.
+	match, found := int64(0), false
+	var prev string
+	prevOK := false
+	if len(codes) == 2 {
+		prev, prevOK = s.codeAt(d.secret, lo-1)
+	}
+	for k := lo; k <= hi; k++ {
+		c, ok := s.codeAt(d.secret, k)
+		hit := ok && same(c, codes[len(codes)-1])
+		if len(codes) == 2 {
+			// Two consecutive codes: the second at step k of the window,
+			// the first at k-1 (which may be just before the window).
+			hit = hit && prevOK && same(prev, codes[0])
+			prev, prevOK = c, ok
+		}
+		if hit && !found && s.admissible(d, k, codes) {
+			match, found = k, true
+		}
+	}
+	if len(codes) == 2 && codes[0] == codes[1] {
+		found = false // a repeated code is never two consecutive ones
+	}
+	if !found {
+		d.failures++
+		if s.opts.Lockout > 0 && d.failures >= s.opts.Lockout {
+			d.lockedUntil = now.Add(s.opts.LockoutFor)
+			d.failures = 0
+		}
+		return verdict{outcome: rejected}
+	}
+	d.failures = 0
+	d.bound = true
+	d.hasLast, d.lastStep = true, match
+	if s.opts.Replay == ReplayCode {
+		if d.used == nil {
+			d.used = map[string]int64{}
+		}
+		for i, c := range codes {
+			d.used[c] = match - int64(len(codes)-1-i)
+		}
+	}
+	if s.opts.Resync {
+		d.drift = match - cur
+	}
+	return verdict{outcome: accepted}
+}
+
+// admissible applies the replay policy to a code matched at step k.
+func (s *Server) admissible(d *device, k int64, codes []string) bool {
+	switch s.opts.Replay {
+	case ReplayStep:
+		first := k - int64(len(codes)-1)
+		return !d.hasLast || first > d.lastStep
+	case ReplayCode:
+		for _, c := range codes {
+			if _, ok := d.used[c]; ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// pruneUsed forgets accepted codes whose step is before lo-1: they can no
+// longer be accepted at their own step, so remembering them only grows
+// the map.
+func (d *device) pruneUsed(lo int64) {
+	for c, k := range d.used {
+		if k < lo-1 {
+			delete(d.used, c)
+		}
+	}
+}
+
+// String describes a verdict for tests and logs.
+func (v verdict) String() string {
+	names := [...]string{"accepted", "rejected", "locked", "not bound", "already bound", "gone"}
+	if v.outcome == locked {
+		return fmt.Sprintf("locked for %v", v.retryAfter)
+	}
+	return names[v.outcome]
+}

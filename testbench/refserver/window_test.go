@@ -1,0 +1,133 @@
+package refserver
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// TestWindowEdges submits the codes of steps -4..+4 around the server's
+// step at phases 0, 1, 29 and 29.999 s, for several windows: a code is
+// accepted exactly when -back <= k <= forward, whatever the phase.
+func TestWindowEdges(t *testing.T) {
+	windows := [][2]int{{0, 0}, {1, 1}, {2, 0}, {0, 2}, {3, 1}, {1, 3}}
+	phases := []time.Duration{0, time.Second, 29 * time.Second, 29*time.Second + 999*time.Millisecond}
+	for _, win := range windows {
+		for _, ph := range phases {
+			name := fmt.Sprintf("window=-%d+%d/phase=%v", win[0], win[1], ph)
+			t.Run(name, func(t *testing.T) {
+				o := Options{WindowBack: win[0], WindowForward: win[1], Replay: ReplayNone}
+				f := newFixture(t, o)
+				serial, secret := f.device()
+				f.clk.Set(base.Add(10*time.Minute + ph))
+				for k := int64(-4); k <= 4; k++ {
+					want := http.StatusForbidden
+					if -int64(win[0]) <= k && k <= int64(win[1]) {
+						want = http.StatusOK
+					}
+					if w := f.verify(serial, f.code(secret, k)); w.Code != want {
+						t.Errorf("%s k=%+d: status %d, want %d (body %s)", name, k, w.Code, want, w.Body)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestWindowOtherParameters checks 8 digits, SHA256/SHA512 and a 60 s
+// period at the window's edges.
+func TestWindowOtherParameters(t *testing.T) {
+	for _, o := range []Options{
+		{Digits: 8, Algorithm: "SHA256", WindowBack: 1, WindowForward: 1, Replay: ReplayNone},
+		{Digits: 7, Algorithm: "sha512", Period: 60, WindowBack: 1, Replay: ReplayNone},
+		{Period: 1, WindowForward: 2, Replay: ReplayNone},
+	} {
+		name := fmt.Sprintf("digits=%d/alg=%s/period=%d/window=-%d+%d", o.Digits, o.Algorithm, o.Period, o.WindowBack, o.WindowForward)
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, o)
+			serial, secret := f.device()
+			f.clk.Advance(time.Hour + 500*time.Millisecond)
+			for k := int64(-3); k <= 3; k++ {
+				want := http.StatusForbidden
+				if -int64(o.WindowBack) <= k && k <= int64(o.WindowForward) {
+					want = http.StatusOK
+				}
+				if w := f.verify(serial, f.code(secret, k)); w.Code != want {
+					t.Errorf("%s k=%+d: status %d, want %d (body %s)", name, k, w.Code, want, w.Body)
+				}
+			}
+		})
+	}
+}
+
+// TestClockOffset: a server whose clock is off by d accepts the codes of
+// the steps around true time + d.
+func TestClockOffset(t *testing.T) {
+	for _, tc := range []struct {
+		offset time.Duration
+		steps  int64
+	}{{90 * time.Second, 3}, {-90 * time.Second, -3}, {-61 * time.Second, -2}, {15 * time.Second, 1}, {9 * time.Second, 0}} {
+		t.Run(fmt.Sprintf("offset=%v", tc.offset), func(t *testing.T) {
+			o := Options{ClockOffset: tc.offset, Replay: ReplayNone}
+			f := newFixture(t, o)
+			f.clk.Set(base.Add(time.Hour + 20*time.Second)) // phase 20 s: +15 s crosses into the next step, +9 s does not
+			serial, secret := f.enroll("bob")
+			// bind with the codes the server expects: steps tc.steps-1, tc.steps
+			body := fmt.Sprintf(`{"code1":%q,"code2":%q}`, f.code(secret, tc.steps-1), f.code(secret, tc.steps))
+			if w := f.do("POST", "/api/v1/devices/"+serial+"/bind", body); w.Code != http.StatusOK {
+				t.Fatalf("offset %v: bind at steps %d,%d: status %d", tc.offset, tc.steps-1, tc.steps, w.Code)
+			}
+			for k := tc.steps - 2; k <= tc.steps+2; k++ {
+				want := http.StatusForbidden
+				if k == tc.steps {
+					want = http.StatusOK
+				}
+				if w := f.verify(serial, f.code(secret, k)); w.Code != want {
+					t.Errorf("offset %v: code of true step %+d: status %d, want %d", tc.offset, k, w.Code, want)
+				}
+			}
+			if tc.steps != 0 {
+				if w := f.verify(serial, f.code(secret, 0)); w.Code != http.StatusForbidden {
+					t.Errorf("offset %v: code of the true step: status %d, want 403", tc.offset, w.Code)
+				}
+			}
+		})
+	}
+}
+
+// TestResync: after a drifted device's success, the window is centred on
+// the device's offset (RFC 6238 section 6); without Resync it is not.
+func TestResync(t *testing.T) {
+	for _, resync := range []bool{false, true} {
+		t.Run(fmt.Sprintf("resync=%t", resync), func(t *testing.T) {
+			f := newFixture(t, Options{WindowBack: 1, WindowForward: 1, Resync: resync})
+			serial, secret := f.device()
+			// The device runs fast: one step ahead, the window's edge.
+			f.clk.Advance(5 * time.Minute)
+			if w := f.verify(serial, f.code(secret, 1)); w.Code != http.StatusOK {
+				t.Fatalf("resync=%t: device 1 step ahead: status %d, want 200", resync, w.Code)
+			}
+			// It drifts on: two steps ahead, then three.
+			f.clk.Advance(5 * time.Minute)
+			want := http.StatusForbidden
+			if resync {
+				want = http.StatusOK
+			}
+			if w := f.verify(serial, f.code(secret, 2)); w.Code != want {
+				t.Fatalf("resync=%t: device 2 steps ahead: status %d, want %d", resync, w.Code, want)
+			}
+			f.clk.Advance(5 * time.Minute)
+			if w := f.verify(serial, f.code(secret, 3)); w.Code != want {
+				t.Fatalf("resync=%t: device 3 steps ahead: status %d, want %d", resync, w.Code, want)
+			}
+			if resync {
+				// Centred at +3: +1 is now behind the window.
+				f.clk.Advance(5 * time.Minute)
+				if w := f.verify(serial, f.code(secret, 1)); w.Code != http.StatusForbidden {
+					t.Errorf("resync: device back at +1 after +3: status %d, want 403", w.Code)
+				}
+			}
+		})
+	}
+}
