@@ -1,0 +1,78 @@
+package testbench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/totpemu/totpemu/clock"
+)
+
+// Time kinds, as the report's time_source.kind names them.
+const (
+	TimeVirtual = "virtual" // the bench drives the target's lab clock
+	TimeNTP     = "ntp"     // real time, truth from NTP
+	TimeSystem  = "system"  // real time, truth from the system clock (no NTP)
+)
+
+// Time is where a run takes the truth from and how it waits: Now is the
+// true time, Wait either sleeps (real time) or advances the clocks
+// (virtual time). Scenarios use nothing else, so one code path serves both.
+type Time struct {
+	clock.Waiter
+	Kind string
+	// LocalOffset is the local clock's measured error (truth minus local),
+	// known with NTP; nil otherwise.
+	LocalOffset *time.Duration
+}
+
+// Virtual reports whether waiting is free.
+func (t *Time) Virtual() bool { return t.Kind == TimeVirtual }
+
+// VirtualTime returns a virtual Time that starts at the lab clock's
+// current time; each Wait advances the bench's clock and sets the lab
+// clock to match.
+func VirtualTime(ctx context.Context, lab LabClock) (*Time, error) {
+	now, err := lab.LabNow(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the target's lab clock: %w", err)
+	}
+	return &Time{Waiter: &labWaiter{m: clock.NewManual(now), lab: lab}, Kind: TimeVirtual}, nil
+}
+
+// RealTime returns a real Time: truth from truth (an NTP clock, or the
+// system clock), waiting with sleeper's Wait (the local clock: durations
+// do not depend on its offset). kind is TimeNTP or TimeSystem.
+func RealTime(truth clock.Clock, sleeper clock.Waiter, kind string, localOffset *time.Duration) *Time {
+	return &Time{Waiter: realWaiter{truth: truth, sleeper: sleeper}, Kind: kind, LocalOffset: localOffset}
+}
+
+type labWaiter struct {
+	m   *clock.Manual
+	lab LabClock
+}
+
+func (w *labWaiter) Now() time.Time { return w.m.Now() }
+
+func (w *labWaiter) Wait(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d <= 0 {
+		return nil
+	}
+	t := w.m.Advance(d)
+	if err := w.lab.SetLabClock(ctx, t); err != nil {
+		return fmt.Errorf("setting the target's lab clock to %s: %w", t.Format(time.RFC3339Nano), err)
+	}
+	return nil
+}
+
+type realWaiter struct {
+	truth   clock.Clock
+	sleeper clock.Waiter
+}
+
+func (w realWaiter) Now() time.Time { return w.truth.Now() }
+
+func (w realWaiter) Wait(ctx context.Context, d time.Duration) error { return w.sleeper.Wait(ctx, d) }
