@@ -6,8 +6,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/totpemu/totpemu/clock/ntptest"
 )
 
 // TestMain lets the testscript files under testdata/script run "totpemu"
@@ -30,7 +32,8 @@ func TestScript(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits": cmdExits,
+			"exits":     cmdExits,
+			"ntpserver": cmdNTPServer,
 		},
 	})
 }
@@ -58,4 +61,38 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited %d, want %d", strings.Join(args[1:], " "), got, want)
 	}
+}
+
+// cmdNTPServer is "ntpserver VAR [offset=DURATION] [kiss=CODE] [stratum=N]
+// [silent]": start a fake NTP server on loopback for the rest of the script
+// and put its address in $VAR.
+func cmdNTPServer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: ntpserver VAR [offset=DURATION] [kiss=CODE] [stratum=N] [silent]")
+	}
+	b := ntptest.Good()
+	for _, a := range args[1:] {
+		k, v, _ := strings.Cut(a, "=")
+		switch k {
+		case "offset":
+			d, err := time.ParseDuration(v)
+			ts.Check(err)
+			b.Offset = d
+		case "kiss":
+			b.KissCode = v
+		case "stratum":
+			n, err := strconv.Atoi(v)
+			ts.Check(err)
+			b.Stratum = uint8(n)
+		case "silent":
+			b.Silent = true
+		default:
+			ts.Fatalf("ntpserver: unknown setting %q", a)
+		}
+	}
+	srv, err := ntptest.Start()
+	ts.Check(err)
+	srv.Set(b)
+	ts.Defer(func() { srv.Close() })
+	ts.Setenv(args[0], srv.Addr())
 }

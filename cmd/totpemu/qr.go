@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/totpemu/totpemu/emulator"
+	"github.com/totpemu/totpemu/scanner"
+)
+
+// keysFromQR scans input (a path or "-") the way "totpemu scan" does and
+// returns every TOTP key in it. An input without a usable otpauth code, or
+// one whose payload has an error finding, is refused.
+func keysFromQR(ctx context.Context, e *env, input string) ([]*scanner.Key, error) {
+	res, err := scanner.ScanPath(ctx, input, e.stdin, scanner.Options{})
+	if err != nil {
+		return nil, inputErr(fmt.Errorf("--qr %s: %w", input, err), "")
+	}
+	hint := fmt.Sprintf("run \"totpemu scan %s\" to see what the input holds", input)
+	var keys []*scanner.Key
+	for i := range res.Codes {
+		c := &res.Codes[i]
+		if errs := errorMessages(c.AllFindings()); errs != "" {
+			return nil, inputErr(fmt.Errorf("--qr %s: %s: %s", input, c.Source, errs), hint)
+		}
+		keys = append(keys, c.Keys()...)
+	}
+	if len(keys) == 0 {
+		return nil, inputErr(fmt.Errorf("--qr %s: no otpauth key found (%s)", input, res.Status), hint)
+	}
+	for _, k := range keys {
+		if k.Type != "totp" {
+			return nil, inputErr(fmt.Errorf("--qr %s: account %q is %s, and this device holds TOTP accounts only", input, k.Account, k.Type), "")
+		}
+	}
+	return keys, nil
+}
+
+func errorMessages(fs []scanner.Finding) string {
+	var msgs []string
+	for _, f := range fs {
+		if f.Severity == scanner.SeverityError {
+			msgs = append(msgs, f.Rule+": "+f.Message)
+		}
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// accountFromQR returns the one account held by a QR input.
+func accountFromQR(ctx context.Context, e *env, input string) (*emulator.Account, error) {
+	keys, err := keysFromQR(ctx, e, input)
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) > 1 {
+		return nil, inputErr(fmt.Errorf("--qr %s: holds %d accounts; this command takes one", input, len(keys)), `"totpemu enroll --qr" adds them all`)
+	}
+	return accountFromKey(input, keys[0])
+}
+
+func accountFromKey(input string, k *scanner.Key) (*emulator.Account, error) {
+	a, err := emulator.AccountFromKey(k)
+	if err != nil {
+		return nil, inputErr(fmt.Errorf("--qr %s: %w", input, err), "")
+	}
+	return a, nil
+}
