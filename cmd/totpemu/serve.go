@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/totpemu/totpemu/testbench/refserver"
+)
+
+func init() {
+	register(&command{
+		name:    "serve",
+		summary: "run the reference console, an MFA server to enroll and test against",
+		usage: `Usage: totpemu serve [flags]
+
+Runs the reference console: a web page to sign in as a demo user and enable
+MFA with a QR code or a key typed by hand, and a JSON API shaped on the
+cloud ones (create a virtual MFA device, bind it with two consecutive
+codes, verify a code). Every policy is a flag, so a test bench can check
+what it measures. It stops on SIGINT or SIGTERM after the requests in
+flight finish. Secrets are never logged.
+
+API:
+  POST   /api/v1/devices                 {"account": NAME}
+  POST   /api/v1/devices/SERIAL/bind     {"code1": C1, "code2": C2} (or {"code"})
+  POST   /api/v1/devices/SERIAL/verify   {"code": C}
+  DELETE /api/v1/devices/SERIAL
+  GET    /healthz
+  GET and POST /api/v1/lab/clock         with --lab only
+
+Flags:
+  --addr HOST:PORT         address to listen on (default 127.0.0.1:8080)
+                             e.g. --addr 127.0.0.1:0 (any free port)
+  --window-back N          steps accepted before the current one (default 1)
+                             e.g. --window-back 0
+  --window-forward N       steps accepted after the current one (default 1)
+                             e.g. --window-forward 2
+  --replay POLICY          none, code (a used code is refused) or step
+                             (a code not after the last accepted step is
+                             refused) (default step)
+                             e.g. --replay code
+  --lockout N              consecutive refused codes that lock a device;
+                             0 turns lockout off (default 5)
+                             e.g. --lockout 10
+  --lockout-for DURATION   how long a lock lasts (default 5m0s)
+                             e.g. --lockout-for 30s
+  --clock-offset DURATION  the server's own clock error, added to its clock
+                             (default 0s)
+                             e.g. --clock-offset=-45s
+  --digits N               code length, 6 to 8 (default 6)
+                             e.g. --digits 8
+  --algorithm NAME         SHA1, SHA256 or SHA512 (default SHA1)
+                             e.g. --algorithm SHA256
+  --period SECONDS         step length, 1 to 3600 (default 30)
+                             e.g. --period 60
+  --secret-bytes N         size of new secrets, 10 to 64 (default 20)
+                             e.g. --secret-bytes 32
+  --bind-codes N           codes that bind a device: 1, or 2 consecutive
+                             ones (default 2)
+                             e.g. --bind-codes 1
+  --resync                 after a success, centre the device's window on
+                             its offset in steps (RFC 6238 section 6)
+                             e.g. --resync
+  --issuer NAME            issuer in the otpauth URI (default "totpemu Console")
+                             e.g. --issuer "ACME Cloud"
+  --lab                    lab mode: the server's clock can be read and set
+                             over HTTP (GET/POST /api/v1/lab/clock with
+                             {"set": RFC3339}, {"advance": "30s"} or
+                             {"unix_ms": N}); the pages say so
+                             e.g. --lab
+
+Exit status: 0 after a clean shutdown; 1 the server failed (address in
+use); 2 usage error.
+
+Examples:
+  totpemu serve
+  totpemu serve --addr 127.0.0.1:9000 --window-back 2 --window-forward 0
+  totpemu serve --replay code --lockout 0
+  totpemu serve --lab --clock-offset=-90s --resync
+`,
+		run: runServe,
+	})
+}
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	c := commands["serve"]
+	d := refserver.DefaultOptions()
+	fs := newFlags(c)
+	addr := fs.String("addr", "127.0.0.1:8080", "")
+	back := fs.Int("window-back", d.WindowBack, "")
+	forward := fs.Int("window-forward", d.WindowForward, "")
+	replay := fs.String("replay", d.Replay, "")
+	lockout := fs.Int("lockout", d.Lockout, "")
+	lockoutFor := fs.Duration("lockout-for", d.LockoutFor, "")
+	offset := fs.Duration("clock-offset", 0, "")
+	digits := fs.Int("digits", d.Digits, "")
+	alg := fs.String("algorithm", d.Algorithm, "")
+	period := fs.Int("period", d.Period, "")
+	secretBytes := fs.Int("secret-bytes", d.SecretBytes, "")
+	bindCodes := fs.Int("bind-codes", d.BindCodes, "")
+	resync := fs.Bool("resync", false, "")
+	issuer := fs.String("issuer", d.Issuer, "")
+	lab := fs.Bool("lab", false, "")
+	if err := parse(e, c, fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErr(`run "totpemu serve --help"`, "serve: takes no arguments, got %q", fs.Arg(0))
+	}
+	hint := `run "totpemu serve --help" for the flags`
+	checks := []struct {
+		bad  bool
+		flag string
+		val  any
+		want string
+	}{
+		{*back < 0 || *back > 1000, "--window-back", *back, "0 to 1000 steps"},
+		{*forward < 0 || *forward > 1000, "--window-forward", *forward, "0 to 1000 steps"},
+		{*replay != refserver.ReplayNone && *replay != refserver.ReplayCode && *replay != refserver.ReplayStep, "--replay", fmt.Sprintf("%q", *replay), "none, code or step"},
+		{*lockout < 0, "--lockout", *lockout, "0 (off) or more failures"},
+		{*lockoutFor <= 0, "--lockout-for", *lockoutFor, "a positive duration such as 5m"},
+		{*digits < 6 || *digits > 8, "--digits", *digits, "6, 7 or 8"},
+		{*period < 1 || *period > 3600, "--period", *period, "1 to 3600 seconds"},
+		{*secretBytes < 10 || *secretBytes > 64, "--secret-bytes", *secretBytes, "10 to 64 bytes"},
+		{*bindCodes != 1 && *bindCodes != 2, "--bind-codes", *bindCodes, "1 or 2"},
+		{*issuer == "", "--issuer", `""`, "a name"},
+	}
+	for _, ch := range checks {
+		if ch.bad {
+			return usageErr(hint, "serve: %s %v: want %s", ch.flag, ch.val, ch.want)
+		}
+	}
+	if _, _, err := net.SplitHostPort(*addr); err != nil {
+		return usageErr(hint, "serve: --addr %q: want HOST:PORT such as 127.0.0.1:8080", *addr)
+	}
+	opts := refserver.Options{
+		Clock:      e.clock,
+		WindowBack: *back, WindowForward: *forward,
+		Replay:  *replay,
+		Lockout: *lockout, LockoutFor: *lockoutFor,
+		ClockOffset: *offset,
+		Digits:      *digits, Algorithm: *alg, Period: *period,
+		SecretBytes: *secretBytes, BindCodes: *bindCodes,
+		Resync: *resync, Issuer: *issuer, Lab: *lab,
+	}
+	srv, err := refserver.New(opts)
+	if err != nil {
+		// the checks above leave the algorithm and the issuer's characters
+		return usageErr(hint, "serve: %v", err)
+	}
+	ready := func(a net.Addr) {
+		fmt.Fprintf(e.stderr, "totpemu: serving the reference console on http://%s/ (%s)\n", a, srv.Options().Policy())
+		if *lab {
+			fmt.Fprintf(e.stderr, "totpemu: lab mode is on: anyone who can reach http://%s/api/v1/lab/clock can set this server's clock\n", a)
+		}
+	}
+	err = refserver.ListenAndServe(ctx, *addr, srv, refserver.HTTPOptions{}, ready)
+	if err != nil {
+		return failedErr(fmt.Errorf("serve: %w", err), "")
+	}
+	fmt.Fprintf(e.stderr, "totpemu: stopped after the requests in flight finished\n")
+	return nil
+}

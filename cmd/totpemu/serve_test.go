@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestServeShutdownInFlight runs "totpemu serve" on 127.0.0.1:0, starts a
+// request whose body is still arriving, cancels the context as SIGTERM
+// does, then finishes the body: the request is answered and serve exits 0.
+func TestServeShutdownInFlight(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	pr, pw := io.Pipe()
+	e := newEnv(strings.NewReader(""), io.Discard, pw, func(string) string { return "" })
+	exit := make(chan int, 1)
+	go func() {
+		exit <- run(ctx, e, []string{"serve", "--addr", "127.0.0.1:0", "--lab", "--window-back", "2"})
+		pw.Close()
+	}()
+	lines := bufio.NewScanner(pr)
+	if !lines.Scan() {
+		t.Fatalf("serve printed no startup line (exit %d)", <-exit)
+	}
+	startup := lines.Text()
+	m := regexp.MustCompile(`^totpemu: serving the reference console on http://(127\.0\.0\.1:\d+)/ \((.*)\)$`).FindStringSubmatch(startup)
+	if m == nil || !strings.Contains(m[2], "window -2/+1") || !strings.Contains(m[2], "LAB MODE") {
+		t.Fatalf("startup line %q: want the address, the policy and lab mode", startup)
+	}
+	rest := make(chan string, 1)
+	go func() {
+		var b strings.Builder
+		for lines.Scan() {
+			b.WriteString(lines.Text() + "\n")
+		}
+		rest <- b.String()
+	}()
+
+	c, err := net.Dial("tcp", m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	body := `{"account":"in-flight@example.com"}`
+	fmt.Fprintf(c, "POST /api/v1/devices HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", m[1], len(body), body[:10])
+	// Make sure the server is reading this request before shutdown starts:
+	// a second connection's full request is answered, so the server has
+	// been accepting, and ours is past its headers once we see it block.
+	resp, err := http.Get("http://" + m[1] + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+
+	cancel() // what SIGINT/SIGTERM do through signal.NotifyContext
+	if _, err := io.WriteString(c, body[10:]); err != nil {
+		t.Fatalf("finishing the body after shutdown began: %v", err)
+	}
+	r, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("request in flight during shutdown: %v", err)
+	}
+	var created struct{ Secret string }
+	err = json.NewDecoder(r.Body).Decode(&created)
+	r.Body.Close()
+	if err != nil || created.Secret == "" {
+		t.Errorf("request in flight during shutdown: answer without a secret (%v)", err)
+	}
+	if r.StatusCode != http.StatusCreated {
+		t.Errorf("request in flight during shutdown: status %d, want 201", r.StatusCode)
+	}
+	if code := <-exit; code != exitOK {
+		t.Errorf("serve exited %d after shutdown, want 0", code)
+	}
+	out := <-rest
+	if !strings.Contains(out, "lab mode is on") || !strings.Contains(out, "stopped after the requests in flight finished") {
+		t.Errorf("serve's stderr after the startup line: %q", out)
+	}
+	if created.Secret != "" && strings.Contains(out+startup, created.Secret) {
+		t.Errorf("serve's stderr mentions a secret: %q", out)
+	}
+}
+
+// TestServeAddrInUse: a taken address is a failure (exit 1), not a hang.
+func TestServeAddrInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var stderr strings.Builder
+	e := newEnv(strings.NewReader(""), io.Discard, &stderr, func(string) string { return "" })
+	if code := run(t.Context(), e, []string{"serve", "--addr", ln.Addr().String()}); code != exitFailed {
+		t.Errorf("serve on a taken address: exit %d, want 1 (stderr %q)", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "totpemu: error: serve: listen on "+ln.Addr().String()) {
+		t.Errorf("serve on a taken address: stderr %q", stderr.String())
+	}
+}
