@@ -167,10 +167,32 @@ func ParseURI(uri string) (*Key, []Finding) {
 	if usable {
 		fs = append(fs, checkKey(k)...)
 	}
+	scrub(fs, secret, EncodeSecret(k.Secret))
 	if !usable {
 		return nil, fs
 	}
 	return k, fs
+}
+
+// scrub removes the secret from findings whose message or hint quotes
+// user text (a label, a parameter name) that happens to contain it.
+func scrub(fs []Finding, secrets ...string) {
+	for _, v := range secrets {
+		v = strings.TrimSpace(v)
+		if len(v) < 8 {
+			continue
+		}
+		parts := []string{v}
+		if len(v) > 16 {
+			parts = append(parts, v[:16])
+		}
+		for i := range fs {
+			for _, p := range parts {
+				fs[i].Message = strings.ReplaceAll(fs[i].Message, p, "REDACTED")
+				fs[i].Hint = strings.ReplaceAll(fs[i].Hint, p, "REDACTED")
+			}
+		}
+	}
 }
 
 // checkKey lints the values of a usable key: secret length and the
@@ -246,15 +268,15 @@ func parseQuery(raw string) (query, []Finding, bool) {
 		key, err1 := url.QueryUnescape(k)
 		val, err2 := url.QueryUnescape(v)
 		if err1 != nil || err2 != nil {
-			name := key
+			name := paramName(key)
 			if err1 != nil {
 				name = "?"
 			}
-			return nil, append(fs, finding(RuleURISyntax, "percent-encode the parameter as %XX", "parameter %q has a bad percent escape", truncate(name, 32))), false
+			return nil, append(fs, finding(RuleURISyntax, "percent-encode the parameter as %XX", "parameter %s has a bad percent escape", name)), false
 		}
 		if _, seen := q[key]; seen {
 			if !dup[key] {
-				fs = append(fs, finding(RuleParamDuplicate, "give each parameter once", "parameter %q is given more than once; the first is used", truncate(key, 32)))
+				fs = append(fs, finding(RuleParamDuplicate, "give each parameter once", "parameter %s is given more than once; the first is used", paramName(key)))
 				dup[key] = true
 			}
 			continue
@@ -265,10 +287,19 @@ func parseQuery(raw string) (query, []Finding, bool) {
 			if knownParams[strings.ToLower(key)] {
 				hint = fmt.Sprintf("parameter names are case-sensitive: write %q", strings.ToLower(key))
 			}
-			fs = append(fs, finding(RuleParamUnknown, hint, "parameter %q is not part of the Key Uri Format", truncate(key, 32)))
+			fs = append(fs, finding(RuleParamUnknown, hint, "parameter %s is not part of the Key Uri Format", paramName(key)))
 		}
 	}
 	return q, fs, true
+}
+
+// paramName quotes a parameter name for a message, unless it is long
+// enough to be a secret pasted in the wrong place.
+func paramName(k string) string {
+	if len(k) >= 16 {
+		return fmt.Sprintf("of %d characters", len(k))
+	}
+	return strconv.Quote(k)
 }
 
 // describeURLError gives url.Parse's complaint without quoting the input

@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -8,8 +9,8 @@ import (
 
 // Key is a parsed OTP key: what an authenticator stores after scanning a
 // QR code. Its String, GoString, Format and LogValue methods redact the
-// secret, so printing or logging a Key never shows it; the JSON form leaves
-// it out.
+// secret, so printing or logging a Key never shows it; MarshalJSON gives
+// its length in bits instead.
 type Key struct {
 	Type       string // "totp" or "hotp"
 	Issuer     string
@@ -66,6 +67,23 @@ func (k Key) Format(f fmt.State, verb rune) {
 	default:
 		fmt.Fprint(f, k.String())
 	}
+}
+
+// MarshalJSON writes the key without its secret, giving its length in
+// bits instead.
+func (k Key) MarshalJSON() ([]byte, error) {
+	type view struct {
+		Type       string `json:"type"`
+		Issuer     string `json:"issuer"`
+		Account    string `json:"account"`
+		Algorithm  string `json:"algorithm"`
+		Digits     int    `json:"digits"`
+		Period     int    `json:"period,omitempty"`
+		Counter    uint64 `json:"counter,omitempty"`
+		HasCounter bool   `json:"has_counter,omitempty"`
+		SecretBits int    `json:"secret_bits"`
+	}
+	return json.Marshal(view{k.Type, k.Issuer, k.Account, k.Algorithm, k.Digits, k.Period, k.Counter, k.HasCounter, len(k.Secret) * 8})
 }
 
 // LogValue keeps the secret out of log/slog output.

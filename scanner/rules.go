@@ -96,6 +96,7 @@ const (
 	RuleExpectAccount      = "expect-account"
 	RuleExpectSecret       = "expect-secret"
 	RuleSeedMismatch       = "seed-mismatch"
+	RuleSeedInvalid        = "seed-invalid"
 )
 
 // rules is the table behind Rules and every finding's severity.
@@ -138,6 +139,7 @@ var rules = []Rule{
 	{RuleExpectAccount, SeverityError, "the account is not the one expected (--expect-account)"},
 	{RuleExpectSecret, SeverityError, "the secret is not the one expected (--expect-secret)"},
 	{RuleSeedMismatch, SeverityError, "the secret in the QR code differs from the Base32StringSeed returned with it"},
+	{RuleSeedInvalid, SeverityError, "the Base32StringSeed of an API response is not base32"},
 }
 
 var ruleSeverity = func() map[string]Severity {

@@ -1,0 +1,106 @@
+package scanner
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// maxJSONDepth bounds the walk of a JSON response.
+const maxJSONDepth = 32
+
+// parseJSON reads an API response: Alibaba Cloud and AWS
+// CreateVirtualMFADevice (QRCodePNG and Base32StringSeed, at the top or
+// under VirtualMFADevice), or the reference console's qr_png and secret.
+// Keys are matched ignoring case, '_' and '-'. When no QR image is present,
+// string values holding an otpauth URI are scanned instead.
+func parseJSON(name, text string, opts Options) (*parsed, error) {
+	var v any
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("%s: %w: JSON: %v", name, ErrUnreadable, jsonErr(err))
+	}
+	p := &parsed{form: FormJSON}
+	var qrs, uris []string
+	var walk func(v any, path string, depth int)
+	walk = func(v any, path string, depth int) {
+		if depth > maxJSONDepth {
+			return
+		}
+		switch t := v.(type) {
+		case map[string]any:
+			for k, x := range t {
+				kp := path + "." + k
+				s, isString := x.(string)
+				switch normKey(k) {
+				case "qrcodepng", "qrpng":
+					if isString {
+						qrs = append(qrs, kp[1:]+"\x00"+s)
+						continue
+					}
+				case "base32stringseed", "secret":
+					if isString && !p.hasSeed {
+						p.seed, p.hasSeed = s, true
+						continue
+					}
+				}
+				walk(x, kp, depth+1)
+			}
+		case []any:
+			for i, x := range t {
+				walk(x, fmt.Sprintf("%s[%d]", path, i), depth+1)
+			}
+		case string:
+			l := strings.ToLower(t[:min(len(t), 24)])
+			if strings.HasPrefix(l, "otpauth://") || strings.HasPrefix(l, "otpauth-migration://") {
+				uris = append(uris, path+"\x00"+t)
+			}
+		}
+	}
+	walk(v, "", 0)
+	maxBytes := opts.Decode.withDefaults().MaxBytes
+	slices.Sort(qrs)
+	slices.Sort(uris)
+	for _, q := range qrs {
+		key, val, _ := strings.Cut(q, "\x00")
+		var img []byte
+		var err error
+		if strings.HasPrefix(strings.ToLower(val), "data:") {
+			img, err = decodeDataURL(val, maxBytes)
+		} else {
+			img, err = decodeBase64Image(val, maxBytes)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w: %s: %w", name, ErrUnreadable, key, err)
+		}
+		p.sources = append(p.sources, source{name: name + " " + key, image: img})
+	}
+	if len(p.sources) == 0 {
+		for _, u := range uris {
+			key, val, _ := strings.Cut(u, "\x00")
+			p.sources = append(p.sources, source{name: name + " " + strings.TrimPrefix(key, "."), text: val})
+		}
+	}
+	if len(p.sources) == 0 {
+		return nil, fmt.Errorf("%s: %w: the JSON has no QRCodePNG (or qr_png) and no otpauth URI", name, ErrUnreadable)
+	}
+	return p, nil
+}
+
+func normKey(k string) string {
+	return strings.NewReplacer("_", "", "-", "").Replace(strings.ToLower(k))
+}
+
+// jsonErr describes a JSON syntax error without quoting the input.
+func jsonErr(err error) string {
+	if se, ok := err.(*json.SyntaxError); ok {
+		return fmt.Sprintf("syntax error at byte %d", se.Offset)
+	}
+	s := err.Error()
+	if i := strings.Index(s, " \""); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}

@@ -1,0 +1,350 @@
+package scanner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"strings"
+)
+
+// Options shapes ScanInput. The zero value works.
+type Options struct {
+	// Decode bounds image decoding (bytes, pixels); see DecodeOptions.
+	Decode DecodeOptions
+	// MaxInputBytes caps one input as read. Zero means DefaultMaxInputBytes.
+	MaxInputBytes int64
+	// MinModulePx is the module size under which qr-small fires. Zero
+	// means DefaultMinModulePx.
+	MinModulePx float64
+	// ExpectIssuer and ExpectAccount, when set, must equal every key's
+	// issuer and account (expect-issuer, expect-account).
+	ExpectIssuer, ExpectAccount string
+	// ExpectSecret, when set, must equal every key's secret (expect-secret).
+	// It is a secret: do not print Options.
+	ExpectSecret []byte
+}
+
+// Status is the overall shape of what an input held.
+type Status string
+
+// Statuses of an InputResult: each bad shape has its own name.
+const (
+	StatusOK            Status = "ok"             // one code (or text payloads), otpauth
+	StatusNoCode        Status = "no-code"        // images without any QR code
+	StatusMultipleCodes Status = "multiple-codes" // more than one QR code in the images
+	StatusNotOTPAuth    Status = "not-otpauth"    // codes found, none holds an otpauth payload (a web URL, say)
+)
+
+// Kind is what a code's payload is.
+type Kind string
+
+// Kinds of payload.
+const (
+	KindOTPAuth   Kind = "otpauth"           // otpauth://totp/ or hotp/
+	KindMigration Kind = "otpauth-migration" // Google Authenticator export
+	KindURL       Kind = "url"               // http:// or https://
+	KindOther     Kind = "other"             // anything else
+)
+
+// QRFacts is what was measured of a QR code in an image (QR without its
+// text, which holds the secret).
+type QRFacts struct {
+	Bounds           image.Rectangle `json:"bounds"`
+	Version          int             `json:"version"`
+	ECLevel          string          `json:"ec_level"`
+	ModulePx         float64         `json:"module_px"`
+	QuietZoneModules float64         `json:"quiet_zone_modules"`
+	Strategy         string          `json:"strategy"`
+}
+
+// Code is one payload found in an input, parsed and linted.
+type Code struct {
+	// Source names where in the input the code was found (the file, an
+	// <img> of a page, a JSON key, a line of text).
+	Source string `json:"source"`
+	Kind   Kind   `json:"kind"`
+	// TextRedacted is the payload with its secret (or export data) replaced.
+	TextRedacted string `json:"text_redacted"`
+	// QR holds the image facts; nil when the payload came as text.
+	QR *QRFacts `json:"qr,omitempty"`
+	// Key is the parsed key of an otpauth payload (nil when unusable or
+	// another kind).
+	Key *Key `json:"key,omitempty"`
+	// Migration is the decoded export of an otpauth-migration payload.
+	Migration *Migration `json:"migration,omitempty"`
+	// Findings are about this code: payload lint, image lint, expectations.
+	// The findings of a migration's accounts are in Migration.Accounts.
+	Findings []Finding `json:"findings"`
+
+	// text is behind a pointer so that printing a Code with %v shows an
+	// address, not the secret.
+	text *string
+}
+
+// Text is the payload as decoded. It holds the secret.
+func (c *Code) Text() string {
+	if c.text == nil {
+		return ""
+	}
+	return *c.text
+}
+
+// Keys returns every usable key of the code: its Key, or the accounts of an
+// export.
+func (c *Code) Keys() []*Key {
+	if c.Key != nil {
+		return []*Key{c.Key}
+	}
+	var ks []*Key
+	if c.Migration != nil {
+		for _, e := range c.Migration.Accounts {
+			if e.Key != nil {
+				ks = append(ks, e.Key)
+			}
+		}
+	}
+	return ks
+}
+
+// AllFindings returns the code's findings and those of its export's
+// accounts.
+func (c *Code) AllFindings() []Finding {
+	fs := append([]Finding(nil), c.Findings...)
+	if c.Migration != nil {
+		for _, e := range c.Migration.Accounts {
+			fs = append(fs, e.Findings...)
+		}
+	}
+	return fs
+}
+
+// InputResult is everything found in one input.
+type InputResult struct {
+	Name   string `json:"name"`
+	Form   Form   `json:"form"`
+	Status Status `json:"status"`
+	// HasSeed is true when the input (a JSON response) carried a
+	// Base32StringSeed that the codes were checked against.
+	HasSeed bool   `json:"has_seed"`
+	Codes   []Code `json:"codes"`
+	// Findings are about the input as a whole (input-no-code,
+	// input-multiple-codes, seed-invalid).
+	Findings []Finding `json:"findings"`
+}
+
+// AllFindings returns the input's findings and all its codes'.
+func (r *InputResult) AllFindings() []Finding {
+	fs := append([]Finding(nil), r.Findings...)
+	for i := range r.Codes {
+		fs = append(fs, r.Codes[i].AllFindings()...)
+	}
+	return fs
+}
+
+// ScanInput reads one input of any supported form (detected from data, not
+// name), decodes every QR code in it, parses and lints each payload, and
+// checks the expectations in opts and the seed of a JSON response.
+//
+// The error is for input that cannot be read at all (ErrUnreadable,
+// ErrTooLarge, an image that does not decode, the context's deadline); an
+// image without a QR code is a result with StatusNoCode and an
+// input-no-code finding, not an error.
+func ScanInput(ctx context.Context, name string, data []byte, opts Options) (*InputResult, error) {
+	maxIn := opts.MaxInputBytes
+	if maxIn <= 0 {
+		maxIn = DefaultMaxInputBytes
+	}
+	if int64(len(data)) > maxIn {
+		return nil, fmt.Errorf("%s: %w: %d bytes, the limit is %d", name, ErrTooLarge, len(data), maxIn)
+	}
+	p, err := detect(name, data, opts)
+	if err != nil {
+		return nil, err
+	}
+	res := &InputResult{Name: name, Form: p.form, HasSeed: p.hasSeed, Codes: []Code{}, Findings: []Finding{}}
+	var seed []byte
+	if p.hasSeed {
+		s, err := DecodeSecret(p.seed)
+		if err != nil {
+			res.Findings = append(res.Findings, finding(RuleSeedInvalid, "", "Base32StringSeed: %v", err))
+		} else {
+			seed = s
+		}
+	}
+	images, qrCodes := 0, 0
+	for _, src := range p.sources {
+		if src.image == nil {
+			res.Codes = append(res.Codes, lintPayload(src.name, src.text, nil, opts))
+			continue
+		}
+		images++
+		qrs, err := DecodeImageBytes(ctx, src.name, src.image, opts.Decode)
+		if errors.Is(err, ErrNoCode) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for i := range qrs {
+			qrCodes++
+			srcName := src.name
+			if len(qrs) > 1 {
+				srcName = fmt.Sprintf("%s code %d", src.name, i+1)
+			}
+			res.Codes = append(res.Codes, lintPayload(srcName, qrs[i].Text, &qrs[i], opts))
+		}
+	}
+	if seed != nil {
+		for i := range res.Codes {
+			c := &res.Codes[i]
+			for _, k := range c.Keys() {
+				if !bytes.Equal(k.Secret, seed) {
+					c.Findings = append(c.Findings, finding(RuleSeedMismatch, "the console must show the same secret in the QR code as in the text and the API",
+						"the secret in the code (%d bits) differs from Base32StringSeed (%d bits)", k.SecretBits(), len(seed)*8))
+				}
+			}
+		}
+	}
+	res.Status = StatusOK
+	switch {
+	case len(res.Codes) == 0:
+		res.Status = StatusNoCode
+		res.Findings = append(res.Findings, finding(RuleInputNoCode, "the image must show the QR code whole, uncropped and in focus",
+			"no QR code found in %d image(s)", images))
+	case qrCodes > 1:
+		res.Status = StatusMultipleCodes
+		res.Findings = append(res.Findings, finding(RuleInputMultiple, "show one QR code at a time",
+			"%d QR codes found", qrCodes))
+	}
+	if res.Status == StatusOK {
+		otp := false
+		for _, c := range res.Codes {
+			if c.Kind == KindOTPAuth || c.Kind == KindMigration {
+				otp = true
+			}
+		}
+		if !otp {
+			res.Status = StatusNotOTPAuth
+		}
+	}
+	return res, nil
+}
+
+// ScanPath reads the input named by path ("-" for stdin) with the caps of
+// opts and scans it.
+func ScanPath(ctx context.Context, path string, stdin io.Reader, opts Options) (*InputResult, error) {
+	data, err := ReadPath(path, stdin, opts.MaxInputBytes)
+	if err != nil {
+		return nil, err
+	}
+	name := path
+	if path == "-" {
+		name = "stdin"
+	}
+	return ScanInput(ctx, name, data, opts)
+}
+
+// lintPayload parses one payload text, with the facts of its QR code when
+// it came from an image.
+func lintPayload(src, text string, qr *QR, opts Options) Code {
+	c := Code{Source: src, Kind: kindOf(text), TextRedacted: redactPayload(text), text: &text, Findings: []Finding{}}
+	if qr != nil {
+		c.QR = &QRFacts{Bounds: qr.Bounds, Version: qr.Version, ECLevel: qr.ECLevel, ModulePx: qr.ModulePx,
+			QuietZoneModules: qr.QuietZoneModules, Strategy: qr.Strategy}
+		c.Findings = append(c.Findings, LintQR(*qr, opts.MinModulePx)...)
+	}
+	switch c.Kind {
+	case KindMigration:
+		m, fs := ParseMigration(text)
+		c.Migration = m
+		c.Findings = append(c.Findings, fs...)
+		if m != nil {
+			for i := range m.Accounts {
+				e := &m.Accounts[i]
+				if e.Key != nil {
+					e.Findings = append(e.Findings, expectations(e.Key, opts)...)
+				}
+			}
+		}
+	default:
+		k, fs := ParseURI(text)
+		c.Key = k
+		c.Findings = append(c.Findings, fs...)
+		if k != nil {
+			c.Findings = append(c.Findings, expectations(k, opts)...)
+		}
+	}
+	return c
+}
+
+// expectations checks a key against what the pipeline expects.
+func expectations(k *Key, opts Options) []Finding {
+	var fs []Finding
+	if opts.ExpectIssuer != "" && k.Issuer != opts.ExpectIssuer {
+		fs = append(fs, finding(RuleExpectIssuer, "", "the issuer is %q, expected %q", truncate(k.Issuer, 64), truncate(opts.ExpectIssuer, 64)))
+	}
+	if opts.ExpectAccount != "" && k.Account != opts.ExpectAccount {
+		fs = append(fs, finding(RuleExpectAccount, "", "the account is %q, expected %q", truncate(k.Account, 64), truncate(opts.ExpectAccount, 64)))
+	}
+	if opts.ExpectSecret != nil && !bytes.Equal(k.Secret, opts.ExpectSecret) {
+		fs = append(fs, finding(RuleExpectSecret, "", "the secret (%d bits) is not the expected one (%d bits)", k.SecretBits(), len(opts.ExpectSecret)*8))
+	}
+	return fs
+}
+
+// kindOf classifies a payload by its scheme.
+func kindOf(text string) Kind {
+	t := strings.ToLower(strings.TrimSpace(text))
+	switch {
+	case strings.HasPrefix(t, "otpauth://"):
+		return KindOTPAuth
+	case strings.HasPrefix(t, "otpauth-migration://"):
+		return KindMigration
+	case strings.HasPrefix(t, "http://"), strings.HasPrefix(t, "https://"):
+		return KindURL
+	}
+	return KindOther
+}
+
+// redactPayload replaces the values of parameters that may hold a secret:
+// secret= in an otpauth URI, data= in an export, every query value of
+// anything else. A payload that is not a URI is described by its length.
+func redactPayload(text string) string {
+	t := strings.TrimSpace(text)
+	if !hasScheme(t) {
+		return fmt.Sprintf("<%d bytes of text>", len(text))
+	}
+	base, query, hasQuery := strings.Cut(t, "?")
+	if len(base) > 256 {
+		base = base[:256] + "..."
+	}
+	if !hasQuery {
+		return base
+	}
+	if i := strings.IndexByte(query, '#'); i >= 0 {
+		query = query[:i]
+	}
+	kind := kindOf(t)
+	parts := strings.Split(query, "&")
+	for i, part := range parts {
+		k, _, hasValue := strings.Cut(part, "=")
+		if len(k) > 32 {
+			k = k[:32] + "..."
+		}
+		lk := strings.ToLower(k)
+		switch {
+		case !hasValue:
+			parts[i] = k
+		case kind == KindOTPAuth && lk != "secret":
+			parts[i] = truncate(part, 128)
+		case kind == KindMigration && lk != "data":
+			parts[i] = truncate(part, 128)
+		default:
+			parts[i] = k + "=REDACTED"
+		}
+	}
+	return base + "?" + strings.Join(parts, "&")
+}
