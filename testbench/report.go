@@ -80,7 +80,7 @@ type ReplayResult struct {
 	SameCodeRejected        *bool    `json:"same_code_rejected"`
 	OlderCodeRejected       *bool    `json:"older_code_rejected"`
 	ReformattedCodeRejected *bool    `json:"reformatted_code_rejected"`
-	Reformats               []string `json:"reformats"` // how the code was reformatted, e.g. "123 456"
+	Reformats               []string `json:"reformats"` // how the code was reformatted, digits shown as d: "ddd ddd"
 }
 
 // LockoutResult is when and how the target locks.

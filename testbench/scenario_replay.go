@@ -14,6 +14,21 @@ func reformats(c string) []string {
 	return []string{c[:h] + " " + c[h:], " " + c}
 }
 
+// shape shows how a code was formatted without its digits: "ddd ddd".
+func shape(code string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range code {
+		if r >= '0' && r <= '9' {
+			b.WriteByte('d')
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
 // replay, on enrollments of their own: a code accepted, then the same code
 // again; the same code reformatted; and, when the window holds two steps,
 // an older in-window code after a newer one was accepted.
@@ -107,7 +122,7 @@ func (r *runner) replay(ctx context.Context) (*ReplayResult, []Check, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		res.Reformats = append(res.Reformats, strings.ReplaceAll(shown, " ", "\u2423"))
+		res.Reformats = append(res.Reformats, shape(shown))
 		if !*rej {
 			reformattedRejected = false
 		}

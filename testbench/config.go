@@ -1,0 +1,227 @@
+package testbench
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// TargetConfig describes an HTTP API to test: how to enroll a device, bind
+// it and verify a code, and what counts as accepted, rejected, locked or
+// "slow down". It is read from YAML or JSON (LoadTargetConfig); see
+// examples/refserver.yaml for a complete one.
+//
+// Strings may hold ${NAME} (or ${NAME:-default}), replaced by the
+// environment variable when the file is loaded: tokens stay out of the
+// file. Request paths and bodies are templates where {{name}} is replaced
+// when the request is made: {{account}}, {{code}} (verify), {{code1}} and
+// {{code2}} (bind with two codes; {{code}} too with one), and every
+// variable the enroll step extracted (Enroll.Vars), such as {{serial}}.
+// In a JSON body a value is escaped as a JSON string's content; in a path,
+// as a path segment.
+type TargetConfig struct {
+	Name    string            `yaml:"name"`
+	BaseURL string            `yaml:"base_url"` // e.g. http://127.0.0.1:8080
+	Headers map[string]string `yaml:"headers"`  // sent with every request
+	Timeout string            `yaml:"timeout"`  // per request, a Go duration; "" means 10s
+
+	Enroll EnrollSpec `yaml:"enroll"`
+	Bind   *BindSpec  `yaml:"bind"` // absent: codes can be verified right after enrollment
+	Verify Request    `yaml:"verify"`
+
+	// Verdicts decides each bind and verify answer: the first list that
+	// matches, in the order locked, throttled, accepted, rejected; an
+	// answer matching none is an error (no verdict).
+	Verdicts Verdicts `yaml:"verdicts"`
+
+	// LabClock is the path of a lab clock endpoint (GET answers
+	// {"now": RFC3339Nano}, POST takes {"set": RFC3339Nano}), as the
+	// reference console offers with --lab. When it answers, the bench runs
+	// in virtual time; when it answers 404, in real time.
+	LabClock string `yaml:"lab_clock"`
+}
+
+// Request is one HTTP request template.
+type Request struct {
+	Method      string            `yaml:"method"` // "" means POST
+	Path        string            `yaml:"path"`   // appended to base_url
+	Body        string            `yaml:"body"`   // template; "" sends no body
+	ContentType string            `yaml:"content_type"`
+	Headers     map[string]string `yaml:"headers"`
+}
+
+// EnrollSpec is the enroll request and where its answer carries the key.
+// Each field naming a place in the answer is a JSON path: dotted keys with
+// [N] for array elements, e.g. "VirtualMFADevice.Base32StringSeed".
+type EnrollSpec struct {
+	Request `yaml:",inline"`
+	Status  []int `yaml:"status"` // statuses meaning success; empty means 200 and 201
+
+	QRImage   string `yaml:"qr_image"`   // base64 image (or data: URL) of the QR code
+	URI       string `yaml:"uri"`        // the otpauth URI as text
+	ManualKey string `yaml:"manual_key"` // the base32 key for manual entry
+	Account   string `yaml:"account"`
+	Issuer    string `yaml:"issuer"`
+	// Vars are template variables taken from the answer, e.g.
+	// serial: serial, for {{serial}} in later paths.
+	Vars map[string]string `yaml:"vars"`
+}
+
+// BindSpec is the bind request.
+type BindSpec struct {
+	Request `yaml:",inline"`
+	Codes   int `yaml:"codes"` // 1, or 2 consecutive codes
+}
+
+// Verdicts lists, per outcome, the answers that mean it.
+type Verdicts struct {
+	Accepted  []Match `yaml:"accepted"`
+	Rejected  []Match `yaml:"rejected"`
+	Locked    []Match `yaml:"locked"`
+	Throttled []Match `yaml:"throttled"`
+}
+
+// Match is an answer pattern: any of the statuses (empty: any status) and
+// every JSON path equal to its value (compared as text).
+type Match struct {
+	Status []int             `yaml:"status"`
+	JSON   map[string]string `yaml:"json"`
+}
+
+// maxConfigBytes caps a config file.
+const maxConfigBytes = 1 << 20
+
+// LoadTargetConfig reads a YAML or JSON config from r (name is for
+// errors), expands ${ENV} with getenv and checks it.
+func LoadTargetConfig(name string, r io.Reader, getenv func(string) string) (*TargetConfig, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxConfigBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	if len(b) > maxConfigBytes {
+		return nil, fmt.Errorf("%s: over %d bytes", name, maxConfigBytes)
+	}
+	b, err = expandEnv(b, getenv)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var c TargetConfig
+	if err := dec.Decode(&c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: empty", name)
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := c.check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &c, nil
+}
+
+// LoadTargetConfigFile reads a config file.
+func LoadTargetConfigFile(path string, getenv func(string) string) (*TargetConfig, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return LoadTargetConfig(path, f, getenv)
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}`)
+
+// expandEnv replaces ${NAME} and ${NAME:-default}; an unset NAME without a
+// default is an error naming it.
+func expandEnv(b []byte, getenv func(string) string) ([]byte, error) {
+	var missing []string
+	out := envRef.ReplaceAllFunc(b, func(m []byte) []byte {
+		sub := envRef.FindSubmatch(m)
+		v := getenv(string(sub[1]))
+		if v == "" {
+			if len(sub[2]) > 0 {
+				return sub[2][2:]
+			}
+			missing = append(missing, string(sub[1]))
+		}
+		return []byte(v)
+	})
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("environment variable %s is not set", strings.Join(missing, ", "))
+	}
+	return out, nil
+}
+
+func (c *TargetConfig) check() error {
+	if !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
+		return fmt.Errorf("base_url %q: want an http:// or https:// URL", c.BaseURL)
+	}
+	if c.Enroll.Path == "" || c.Verify.Path == "" {
+		return errors.New("enroll.path and verify.path are required")
+	}
+	if c.Enroll.QRImage == "" && c.Enroll.URI == "" && c.Enroll.ManualKey == "" {
+		return errors.New("enroll needs at least one of qr_image, uri, manual_key: where the answer carries the key")
+	}
+	if c.Bind != nil && (c.Bind.Codes < 1 || c.Bind.Codes > 2) {
+		return fmt.Errorf("bind.codes %d: want 1 or 2", c.Bind.Codes)
+	}
+	if c.Bind != nil && c.Bind.Path == "" {
+		return errors.New("bind.path is required when bind is given")
+	}
+	if len(c.Verdicts.Accepted) == 0 {
+		return errors.New("verdicts.accepted is required")
+	}
+	paths := []string{c.Enroll.QRImage, c.Enroll.URI, c.Enroll.ManualKey, c.Enroll.Account, c.Enroll.Issuer}
+	for _, p := range c.Enroll.Vars {
+		paths = append(paths, p)
+	}
+	for _, p := range paths {
+		if err := checkPath(p); err != nil {
+			return fmt.Errorf("enroll: %w", err)
+		}
+	}
+	for name, h := range c.Headers {
+		if strings.ContainsAny(name+h, "\r\n") {
+			return fmt.Errorf("header %q: line breaks are not allowed", name)
+		}
+	}
+	return nil
+}
+
+// RefConsoleConfig is the config of the reference console's API at
+// baseURL (what --target URL means), the same as examples/refserver.yaml.
+func RefConsoleConfig(baseURL string, bindCodes int) *TargetConfig {
+	bind := &BindSpec{Request: Request{Path: "/api/v1/devices/{{serial}}/bind", Body: `{"code1": "{{code1}}", "code2": "{{code2}}"}`}, Codes: 2}
+	if bindCodes == 1 {
+		bind = &BindSpec{Request: Request{Path: "/api/v1/devices/{{serial}}/bind", Body: `{"code": "{{code}}"}`}, Codes: 1}
+	}
+	return &TargetConfig{
+		Name:    "reference console at " + baseURL,
+		BaseURL: strings.TrimRight(baseURL, "/"),
+		Enroll: EnrollSpec{
+			Request:   Request{Path: "/api/v1/devices", Body: `{"account": "{{account}}"}`},
+			Status:    []int{201},
+			QRImage:   "qr_png",
+			ManualKey: "secret",
+			Account:   "account",
+			Issuer:    "issuer",
+			Vars:      map[string]string{"serial": "serial"},
+		},
+		Bind:   bind,
+		Verify: Request{Path: "/api/v1/devices/{{serial}}/verify", Body: `{"code": "{{code}}"}`},
+		Verdicts: Verdicts{
+			Accepted:  []Match{{Status: []int{200}}},
+			Rejected:  []Match{{Status: []int{400, 403}}},
+			Locked:    []Match{{Status: []int{429}, JSON: map[string]string{"error": "locked"}}},
+			Throttled: []Match{{Status: []int{429}}},
+		},
+		LabClock: "/api/v1/lab/clock",
+	}
+}

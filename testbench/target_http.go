@@ -1,0 +1,413 @@
+package testbench
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxAnswerBytes caps an answer body (a base64 QR PNG fits easily).
+const maxAnswerBytes = 16 << 20
+
+// HTTPTarget is a Target driven by a TargetConfig. When the config names a
+// lab clock and the server answers it, it is also a LabClock (see Lab).
+type HTTPTarget struct {
+	cfg     *TargetConfig
+	client  *http.Client
+	timeout time.Duration
+}
+
+// NewHTTPTarget returns a target for cfg. client nil means a new client
+// with the config's timeout.
+func NewHTTPTarget(cfg *TargetConfig, client *http.Client) (*HTTPTarget, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	timeout := 10 * time.Second
+	if cfg.Timeout != "" {
+		d, err := time.ParseDuration(cfg.Timeout)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("timeout %q: want a positive Go duration such as 10s", cfg.Timeout)
+		}
+		timeout = d
+	}
+	if client == nil {
+		client = &http.Client{Timeout: timeout}
+	}
+	return &HTTPTarget{cfg: cfg, client: client, timeout: timeout}, nil
+}
+
+// Describe names the target.
+func (t *HTTPTarget) Describe() string {
+	if t.cfg.Name != "" {
+		return t.cfg.Name
+	}
+	return t.cfg.BaseURL
+}
+
+// Capabilities follow the config's bind section.
+func (t *HTTPTarget) Capabilities() Capabilities {
+	c := Capabilities{FreshEnrollments: true}
+	if t.cfg.Bind != nil {
+		c.BindCodes = t.cfg.Bind.Codes
+	}
+	return c
+}
+
+// answer is a response read in full (capped).
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+	json   any
+}
+
+var placeholder = regexp.MustCompile(`\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}`)
+
+// fill replaces {{name}} in tmpl with vars, escaping each value with esc.
+func fill(tmpl string, vars map[string]string, esc func(string) string) (string, error) {
+	var missing []string
+	out := placeholder.ReplaceAllStringFunc(tmpl, func(m string) string {
+		name := m[2 : len(m)-2]
+		v, ok := vars[name]
+		if !ok {
+			missing = append(missing, name)
+			return m
+		}
+		return esc(v)
+	})
+	if len(missing) > 0 {
+		return "", fmt.Errorf("template %q: no value for {{%s}}", tmpl, strings.Join(missing, "}}, {{"))
+	}
+	return out, nil
+}
+
+// jsonEscape escapes s as the content of a JSON string (no quotes).
+func jsonEscape(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b[1 : len(b)-1])
+}
+
+func (t *HTTPTarget) do(ctx context.Context, r Request, vars map[string]string) (*answer, error) {
+	path, err := fill(r.Path, vars, url.PathEscape)
+	if err != nil {
+		return nil, err
+	}
+	ctype := r.ContentType
+	if ctype == "" && r.Body != "" {
+		ctype = "application/json"
+	}
+	esc := func(s string) string { return s }
+	if strings.Contains(ctype, "json") {
+		esc = jsonEscape
+	} else if strings.Contains(ctype, "x-www-form-urlencoded") {
+		esc = url.QueryEscape
+	}
+	body, err := fill(r.Body, vars, esc)
+	if err != nil {
+		return nil, err
+	}
+	method := r.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, t.cfg.BaseURL+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	req.Header.Set("Accept", "application/json")
+	for k, v := range t.cfg.Headers {
+		req.Header.Set(k, v)
+	}
+	for k, v := range r.Headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, t.cfg.BaseURL+path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
+	}
+	if len(b) > maxAnswerBytes {
+		return nil, fmt.Errorf("%s %s: answer over %d bytes", method, path, maxAnswerBytes)
+	}
+	return &answer{status: resp.StatusCode, header: resp.Header, body: b, json: decodeJSON(b)}, nil
+}
+
+// Enroll posts the enroll request and takes the key forms from the answer.
+func (t *HTTPTarget) Enroll(ctx context.Context, account string) (*Enrollment, error) {
+	spec := t.cfg.Enroll
+	a, err := t.do(ctx, spec.Request, map[string]string{"account": account})
+	if err != nil {
+		return nil, err
+	}
+	ok := slices.Contains(spec.Status, a.status)
+	if len(spec.Status) == 0 {
+		ok = a.status == http.StatusOK || a.status == http.StatusCreated
+	}
+	if !ok {
+		return nil, fmt.Errorf("enroll answered %d: %s", a.status, brief(a))
+	}
+	if a.json == nil {
+		return nil, fmt.Errorf("enroll answered %d without a JSON body", a.status)
+	}
+	e := &Enrollment{Vars: map[string]string{}}
+	get := func(path string) string {
+		if path == "" {
+			return ""
+		}
+		v, _ := lookup(a.json, path)
+		return v
+	}
+	for name, path := range spec.Vars {
+		v, ok := lookup(a.json, path)
+		if !ok {
+			return nil, fmt.Errorf("enroll answer has no %q (for {{%s}})", path, name)
+		}
+		e.Vars[name] = v
+	}
+	e.ID = e.Vars["serial"]
+	e.Account, e.Issuer = get(spec.Account), get(spec.Issuer)
+	if e.Account == "" {
+		e.Account = account
+	}
+	e.URI, e.ManualKey = get(spec.URI), get(spec.ManualKey)
+	if img := get(spec.QRImage); img != "" {
+		b, err := decodeImageText(img)
+		if err != nil {
+			return nil, fmt.Errorf("enroll answer's %s: %w", spec.QRImage, err)
+		}
+		e.QRImage = b
+	}
+	if e.URI == "" && e.ManualKey == "" && len(e.QRImage) == 0 {
+		return nil, fmt.Errorf("enroll answer carries no key at %s", strings.Join(nonEmpty(spec.QRImage, spec.URI, spec.ManualKey), ", "))
+	}
+	return e, nil
+}
+
+// decodeImageText decodes a base64 image or a data: URL of one.
+func decodeImageText(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if rest, ok := strings.CutPrefix(s, "data:"); ok {
+		meta, data, found := strings.Cut(rest, ",")
+		if !found || !strings.HasSuffix(meta, ";base64") || !strings.HasPrefix(meta, "image/") {
+			return nil, errors.New("a data: URL of a base64 image is expected")
+		}
+		s = data
+	}
+	if base64.StdEncoding.DecodedLen(len(s)) > maxQRImageBytes {
+		return nil, fmt.Errorf("image of %d base64 characters is over %d bytes", len(s), maxQRImageBytes)
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("not base64: %w", err)
+	}
+	return b, nil
+}
+
+// Bind posts the bind request with the codes.
+func (t *HTTPTarget) Bind(ctx context.Context, e *Enrollment, codes []string) Verdict {
+	if t.cfg.Bind == nil {
+		return Verdict{Outcome: Error, Err: errors.New("this target has no bind step")}
+	}
+	vars := t.vars(e)
+	vars["code"] = codes[len(codes)-1]
+	vars["code1"] = codes[0]
+	vars["code2"] = codes[len(codes)-1]
+	return t.judge(ctx, t.cfg.Bind.Request, vars)
+}
+
+// Verify posts the verify request with the code.
+func (t *HTTPTarget) Verify(ctx context.Context, e *Enrollment, code string) Verdict {
+	vars := t.vars(e)
+	vars["code"] = code
+	return t.judge(ctx, t.cfg.Verify, vars)
+}
+
+func (t *HTTPTarget) vars(e *Enrollment) map[string]string {
+	vars := map[string]string{"account": e.Account}
+	for k, v := range e.Vars {
+		vars[k] = v
+	}
+	return vars
+}
+
+func (t *HTTPTarget) judge(ctx context.Context, r Request, vars map[string]string) Verdict {
+	a, err := t.do(ctx, r, vars)
+	if err != nil {
+		return Verdict{Outcome: Error, Err: err}
+	}
+	v := Verdict{Reason: brief(a)}
+	vs := t.cfg.Verdicts
+	switch {
+	case matches(vs.Locked, a):
+		v.Outcome = Locked
+	case matches(vs.Throttled, a):
+		v.Outcome = Throttled
+	case matches(vs.Accepted, a):
+		v.Outcome = Accepted
+	case matches(vs.Rejected, a):
+		v.Outcome = Rejected
+	default:
+		v.Outcome = Error
+		v.Err = fmt.Errorf("answer %d matches no verdict", a.status)
+	}
+	if v.Outcome == Locked || v.Outcome == Throttled {
+		v.RetryAfter = retryAfter(a.header)
+	}
+	return v
+}
+
+func matches(ms []Match, a *answer) bool {
+	for _, m := range ms {
+		if len(m.Status) > 0 && !slices.Contains(m.Status, a.status) {
+			continue
+		}
+		ok := true
+		for path, want := range m.JSON {
+			if got, found := lookup(a.json, path); !found || got != want {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// retryAfter reads Retry-After: seconds, or an HTTP date measured from the
+// answer's own Date header (the bench's clock is not the server's).
+func retryAfter(h http.Header) time.Duration {
+	s := strings.TrimSpace(h.Get("Retry-After"))
+	if s == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n < 0 || n > 1e7 {
+			return 0
+		}
+		return time.Duration(n) * time.Second
+	}
+	at, err := http.ParseTime(s)
+	if err != nil {
+		return 0
+	}
+	date, err := http.ParseTime(h.Get("Date"))
+	if err != nil {
+		return 0
+	}
+	return max(at.Sub(date), 0)
+}
+
+// brief is a one-line summary of an answer for a verdict's reason.
+func brief(a *answer) string {
+	s := strconv.Itoa(a.status)
+	if code, ok := lookup(a.json, "error"); ok {
+		s += " " + code
+		if msg, ok := lookup(a.json, "message"); ok {
+			s += ": " + msg
+		}
+	} else if len(a.body) > 0 && a.json == nil {
+		b := bytes.TrimSpace(a.body)
+		if len(b) > 80 {
+			b = append(b[:80:80], "..."...)
+		}
+		s += " " + strconv.Quote(string(b))
+	}
+	return s
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// labAnswer is the lab clock's JSON.
+type labAnswer struct {
+	Now string `json:"now"`
+}
+
+// Lab returns the target's lab clock, or nil when the config names none or
+// the server does not offer it (404): then the bench runs in real time. An
+// unreachable server is an error.
+func (t *HTTPTarget) Lab(ctx context.Context) (LabClock, error) {
+	if t.cfg.LabClock == "" {
+		return nil, nil
+	}
+	a, err := t.do(ctx, Request{Method: http.MethodGet, Path: t.cfg.LabClock}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errUnreachable, err)
+	}
+	if a.status == http.StatusNotFound {
+		return nil, nil
+	}
+	if _, err := parseLab(a); err != nil {
+		return nil, err
+	}
+	return httpLab{t}, nil
+}
+
+func parseLab(a *answer) (time.Time, error) {
+	if a.status != http.StatusOK {
+		return time.Time{}, fmt.Errorf("lab clock answered %s", brief(a))
+	}
+	var la labAnswer
+	if err := json.Unmarshal(a.body, &la); err != nil {
+		return time.Time{}, fmt.Errorf("lab clock answer: %w", err)
+	}
+	now, err := time.Parse(time.RFC3339Nano, la.Now)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("lab clock answer: %w", err)
+	}
+	return now, nil
+}
+
+type httpLab struct{ t *HTTPTarget }
+
+func (l httpLab) LabNow(ctx context.Context) (time.Time, error) {
+	a, err := l.t.do(ctx, Request{Method: http.MethodGet, Path: l.t.cfg.LabClock}, nil)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return parseLab(a)
+}
+
+func (l httpLab) SetLabClock(ctx context.Context, t time.Time) error {
+	body := `{"set": "` + t.UTC().Format(time.RFC3339Nano) + `"}`
+	a, err := l.t.do(ctx, Request{Method: http.MethodPost, Path: l.t.cfg.LabClock, Body: body}, nil)
+	if err != nil {
+		return err
+	}
+	_, err = parseLab(a)
+	return err
+}
