@@ -70,6 +70,8 @@ Flags:
                              {"unix_ms": N}); the pages say so
                              e.g. --lab
 
+The console's demo user is "demo" with password "demo-password".
+
 Exit status: 0 after a clean shutdown; 1 the server failed (address in
 use); 2 usage error.
 

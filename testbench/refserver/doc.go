@@ -24,6 +24,18 @@
 // already bound or not yet bound, 413 body over 64 KiB, 429 locked (with
 // Retry-After in seconds).
 //
+// The web console (server-rendered from embed.FS, no JavaScript needed)
+// follows a cloud console's Account Protection flow: GET / redirects to
+// /console/; sign in as DemoUser "demo" with DemoPassword "demo-password"
+// (shown on the page: this is a test server); "Enable MFA" shows the QR
+// code and, under "Scan failed?", the account and the key in groups of 4;
+// one or two code fields (BindCodes) and Next; then sign out and sign in
+// with password and code. Forms go through the same check as the API.
+// Sessions are HttpOnly, SameSite=Strict cookies; forms carry a CSRF token.
+// Element ids the browser test relies on: username, password, signin,
+// enable-mfa, qr, scan-failed, manual-account, manual-key, code1, code2,
+// next, notice, error, signout, code (MFA sign-in), submit, lab-banner.
+//
 // Policies are Options fields (see DefaultOptions): the window, replay by
 // step (compare-and-set per device), by code or none, lockout after N
 // consecutive refusals, the server's own clock offset, resync (RFC 6238

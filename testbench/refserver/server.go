@@ -16,12 +16,13 @@ const maxBodyBytes = 64 << 10
 // Server is the reference console: the JSON API, the web console and, in
 // lab mode, the lab clock. It is an http.Handler safe for concurrent use.
 type Server struct {
-	opts  Options
-	clk   clock.Clock   // the true clock (the lab clock in lab mode)
-	lab   *clock.Manual // nil unless Options.Lab
-	vopts totp.ValidateOpts
-	store *store
-	mux   *http.ServeMux
+	opts    Options
+	clk     clock.Clock   // the true clock (the lab clock in lab mode)
+	lab     *clock.Manual // nil unless Options.Lab
+	vopts   totp.ValidateOpts
+	store   *store
+	mux     *http.ServeMux
+	console *console
 }
 
 // New returns a server with opts, its zero fields filled with their
@@ -39,6 +40,9 @@ func New(opts Options) (*Server, error) {
 		}
 		s.lab, s.clk = m, m
 		s.opts.Clock = m
+	}
+	if s.console, err = newConsole(s); err != nil {
+		return nil, err
 	}
 	s.routes()
 	return s, nil
@@ -75,4 +79,5 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
+	s.console.routes(s.mux)
 }
