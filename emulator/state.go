@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 )
 
 // StateVersion is the version of the state file this package writes and
@@ -140,7 +141,8 @@ func decodeState(data []byte) (*State, error) {
 func (r accountRecord) account() (*Account, error) {
 	alg, err := ParseAlgorithm(r.Algorithm)
 	if err != nil {
-		return nil, err
+		// Not quoted: a hand-edited file may hold anything there.
+		return nil, errors.New("unknown algorithm: want SHA1, SHA256 or SHA512")
 	}
 	if len(r.Secret) > 2*MaxSecretBytes {
 		return nil, fmt.Errorf("secret is %d characters, too long", len(r.Secret))
@@ -174,11 +176,10 @@ func describeJSONError(err error, size int) error {
 	case errors.As(err, &te):
 		return fmt.Errorf("corrupt: field %q holds a JSON %s, want %s", te.Field, te.Value, te.Type)
 	}
-	// Unknown fields and the like: the message names the field, which is
-	// ours, not a secret.
-	msg := err.Error()
-	if len(msg) > 120 {
-		msg = msg[:120] + "..."
+	// Other messages (an unknown field, say) quote the file; say what
+	// happened without them.
+	if strings.Contains(err.Error(), "unknown field") {
+		return errors.New("corrupt: an unknown field (version 1 has version, accounts, and per account issuer, name, algorithm, digits, period, secret)")
 	}
-	return fmt.Errorf("corrupt: %s", msg)
+	return errors.New("corrupt: not a valid state file")
 }

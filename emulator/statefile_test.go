@@ -50,14 +50,6 @@ func enroll(t *testing.T, path string, names ...string) {
 	}
 }
 
-func labelsOf(s *State) []string {
-	var ls []string
-	for _, a := range s.Accounts {
-		ls = append(ls, a.Label())
-	}
-	return ls
-}
-
 func perm(t *testing.T, path string) os.FileMode {
 	t.Helper()
 	fi, err := os.Lstat(path)
