@@ -3,10 +3,12 @@ package scanner
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
 	"io"
+	"sort"
 	"strings"
 )
 
@@ -58,6 +60,26 @@ type QRFacts struct {
 	ModulePx         float64         `json:"module_px"`
 	QuietZoneModules float64         `json:"quiet_zone_modules"`
 	Strategy         string          `json:"strategy"`
+}
+
+// MarshalJSON writes Bounds as {"x0","y0","x1","y1"}.
+func (q QRFacts) MarshalJSON() ([]byte, error) {
+	type bounds struct {
+		X0 int `json:"x0"`
+		Y0 int `json:"y0"`
+		X1 int `json:"x1"`
+		Y1 int `json:"y1"`
+	}
+	type view struct {
+		Bounds           bounds  `json:"bounds"`
+		Version          int     `json:"version"`
+		ECLevel          string  `json:"ec_level"`
+		ModulePx         float64 `json:"module_px"`
+		QuietZoneModules float64 `json:"quiet_zone_modules"`
+		Strategy         string  `json:"strategy"`
+	}
+	b := q.Bounds
+	return json.Marshal(view{bounds{b.Min.X, b.Min.Y, b.Max.X, b.Max.Y}, q.Version, q.ECLevel, q.ModulePx, q.QuietZoneModules, q.Strategy})
 }
 
 // Code is one payload found in an input, parsed and linted.
@@ -188,6 +210,15 @@ func ScanInput(ctx context.Context, name string, data []byte, opts Options) (*In
 		if err != nil {
 			return nil, err
 		}
+		// Reading order (top to bottom, left to right) makes the output
+		// stable whatever order the detector found them in.
+		sort.SliceStable(qrs, func(i, j int) bool {
+			a, b := qrs[i].Bounds.Min, qrs[j].Bounds.Min
+			if a.Y/16 != b.Y/16 {
+				return a.Y < b.Y
+			}
+			return a.X < b.X
+		})
 		for i := range qrs {
 			qrCodes++
 			srcName := src.name

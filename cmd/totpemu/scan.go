@@ -1,0 +1,296 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/totpemu/totpemu/scanner"
+)
+
+func init() {
+	register(&command{
+		name:    "scan",
+		summary: "decode and lint the QR codes of MFA enrollment (for CI)",
+		usage: `Usage: totpemu scan [flags] INPUT...
+       totpemu scan --rules
+
+Finds every QR code in each INPUT, parses its otpauth:// payload (or
+otpauth-migration:// export) and checks it against the rules listed by
+--rules: the secret, the issuer and account, the parameters authenticator
+apps ignore, the quiet zone and the module size. Prints, per input and per
+code, the parsed key (the secret as its length and first 4 characters), the
+QR facts and the findings.
+
+An INPUT is read from its content, whatever its name: a PNG, JPEG, GIF or
+WebP image; - for stdin; the base64 PNG an API returns (QRCodePNG); a
+data:image/...;base64, URL; an HTML page whose <img> embeds one; a JSON
+response of CreateVirtualMFADevice (Alibaba Cloud, AWS: QRCodePNG and
+Base32StringSeed, whose secrets must then agree); or otpauth text.
+
+Flags:
+  --format FORMAT        text (default), json or junit (JUnit XML: a test
+                         suite per input, a test case per code, a failure per
+                         error finding)
+  --strict               warnings fail too (exit 1)
+  --out FILE             write the report to FILE (atomically) instead of stdout
+  --reveal               show secrets and payloads in full
+  --rules                list every rule: its ID, severity and meaning
+  --expect-issuer NAME   every key must have this issuer
+  --expect-account NAME  every key must have this account name
+  --expect-secret KEY    every key must have this secret (base32)
+  --min-module-px N      module size in pixels under which qr-small warns
+                         (default 2)
+
+Exit status: 0 no error finding; 1 an error finding (or, with --strict, a
+warning), or an input without a QR code; 2 usage error or unreadable input.
+
+Examples:
+  totpemu scan console-screenshot.png
+  totpemu scan --format junit --out scan.xml screenshots/*.png
+  aws iam create-virtual-mfa-device --virtual-mfa-device-name alice \
+      --outfile /dev/stdout --bootstrap-method QRCodePNG | base64 | totpemu scan -
+  totpemu scan --expect-issuer 'Example Cloud' --expect-account alice@example.com page.html
+  totpemu scan --strict --format json create-mfa-device-response.json
+  totpemu scan --rules
+`,
+		run: runScan,
+	})
+}
+
+type scanFlags struct {
+	format      string
+	strict      bool
+	out         string
+	reveal      bool
+	rules       bool
+	minModulePx float64
+}
+
+// scanned is one input's outcome: a result, or the error that made it
+// unreadable.
+type scanned struct {
+	name string
+	res  *scanner.InputResult
+	err  error
+}
+
+func runScan(ctx context.Context, e *env, args []string) error {
+	c := commands["scan"]
+	fs := newFlags(c)
+	var f scanFlags
+	var opts scanner.Options
+	var expectSecret string
+	fs.StringVar(&f.format, "format", "text", "")
+	fs.BoolVar(&f.strict, "strict", false, "")
+	fs.StringVar(&f.out, "out", "", "")
+	fs.BoolVar(&f.reveal, "reveal", false, "")
+	fs.BoolVar(&f.rules, "rules", false, "")
+	fs.StringVar(&opts.ExpectIssuer, "expect-issuer", "", "")
+	fs.StringVar(&opts.ExpectAccount, "expect-account", "", "")
+	fs.StringVar(&expectSecret, "expect-secret", "", "")
+	fs.Float64Var(&f.minModulePx, "min-module-px", scanner.DefaultMinModulePx, "")
+	if err := parse(e, c, fs, args); err != nil {
+		return err
+	}
+	switch f.format {
+	case "text", "json", "junit":
+	default:
+		return usageErr("use --format text, json or junit", "scan: unknown format %q", f.format)
+	}
+	if f.minModulePx <= 0 {
+		return usageErr("give a size in pixels, e.g. --min-module-px 2", "scan: --min-module-px must be positive")
+	}
+	opts.MinModulePx = f.minModulePx
+	if fs.Changed("expect-secret") {
+		s, err := scanner.DecodeSecret(expectSecret)
+		if err != nil {
+			return usageErr("give the key in base32, as a console shows it", "scan: --expect-secret: %v", err)
+		}
+		opts.ExpectSecret = s
+	}
+	if f.rules {
+		if fs.NArg() > 0 {
+			return usageErr(`run "totpemu scan --rules" alone`, "scan: --rules takes no inputs")
+		}
+		return writeReport(e, f.out, func(w io.Writer) error { return writeRules(w, f.format) })
+	}
+	if fs.NArg() == 0 {
+		return usageErr(`run "totpemu scan --help" for usage`, "scan: no input given")
+	}
+	stdinUsed := false
+	var results []scanned
+	for _, in := range fs.Args() {
+		if in == "-" {
+			if stdinUsed {
+				return usageErr("give - once", "scan: stdin (-) given more than once")
+			}
+			stdinUsed = true
+		}
+		name := in
+		if in == "-" {
+			name = "stdin"
+		}
+		res, err := scanner.ScanPath(ctx, in, e.stdin, opts)
+		if err != nil && ctx.Err() != nil {
+			return inputErr(fmt.Errorf("scan: %s: %w", name, ctx.Err()), "")
+		}
+		results = append(results, scanned{name: name, res: res, err: err})
+	}
+	var unreadable []error
+	for _, r := range results {
+		if r.err != nil {
+			unreadable = append(unreadable, r.err)
+		}
+	}
+	if len(unreadable) == len(results) {
+		// Nothing was read: no report, just the errors.
+		for _, err := range unreadable[:len(unreadable)-1] {
+			fmt.Fprintf(e.stderr, "totpemu: error: scan: %v\n", err)
+		}
+		return inputErr(fmt.Errorf("scan: %w", unreadable[len(unreadable)-1]), unreadableHint(unreadable[len(unreadable)-1]))
+	}
+	err := writeReport(e, f.out, func(w io.Writer) error {
+		switch f.format {
+		case "json":
+			return writeScanJSON(w, results, f)
+		case "junit":
+			return writeScanJUnit(w, results, f)
+		}
+		return writeScanText(w, results, f)
+	})
+	if err != nil {
+		return err
+	}
+	if len(unreadable) > 0 {
+		for _, err := range unreadable[:len(unreadable)-1] {
+			fmt.Fprintf(e.stderr, "totpemu: error: scan: %v\n", err)
+		}
+		return inputErr(fmt.Errorf("scan: %w", unreadable[len(unreadable)-1]), unreadableHint(unreadable[len(unreadable)-1]))
+	}
+	for _, r := range results {
+		if failed(r.res.AllFindings(), f.strict) {
+			return errSilentFailure
+		}
+	}
+	return nil
+}
+
+func unreadableHint(err error) string {
+	if errors.Is(err, scanner.ErrTooLarge) {
+		return "the input is over the size limit; crop or shrink the image"
+	}
+	return "give a PNG, JPEG, GIF or WebP image, a base64 PNG, a data: URL, an HTML page, a JSON API response or otpauth text"
+}
+
+// failed reports whether findings make the check fail.
+func failed(fs []scanner.Finding, strict bool) bool {
+	if strict {
+		return scanner.HasWarning(fs)
+	}
+	return scanner.HasError(fs)
+}
+
+// writeReport writes through fn to stdout, or to path atomically: a
+// temporary file in the same directory, synced, then renamed, so the file
+// is never seen half-written and an old report survives a failure.
+func writeReport(e *env, path string, fn func(io.Writer) error) error {
+	if path == "" {
+		return fn(e.stdout)
+	}
+	var buf bytes.Buffer
+	if err := fn(&buf); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+		return inputErr(fmt.Errorf("scan: --out %s: %w", path, err), "")
+	}
+	return nil
+}
+
+func writeFileAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(data); err != nil {
+		return err
+	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// writeRules lists the rule table.
+func writeRules(w io.Writer, format string) error {
+	rules := scanner.Rules()
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"rules": rules})
+	case "junit":
+		return fmt.Errorf("scan: --rules prints text or json, not junit")
+	}
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "RULE\tSEVERITY\tMEANING")
+	for _, r := range rules {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, r.Severity, r.Summary)
+	}
+	return tw.Flush()
+}
+
+// secretText is what output shows of a secret.
+func secretText(secret []byte, reveal bool) string {
+	s := scanner.EncodeSecret(secret)
+	if reveal {
+		return fmt.Sprintf("%d bits, %s", len(secret)*8, s)
+	}
+	if len(s) > 4 {
+		s = s[:4] + "..."
+	}
+	return fmt.Sprintf("%d bits, %s", len(secret)*8, s)
+}
+
+func payloadText(c *scanner.Code, reveal bool) string {
+	if reveal {
+		return c.Text()
+	}
+	return c.TextRedacted
+}
+
+// counts tallies findings by severity.
+type counts struct{ errors, warnings, infos int }
+
+func (n *counts) add(fs []scanner.Finding) {
+	for _, f := range fs {
+		switch f.Severity {
+		case scanner.SeverityError:
+			n.errors++
+		case scanner.SeverityWarning:
+			n.warnings++
+		default:
+			n.infos++
+		}
+	}
+}
