@@ -23,7 +23,10 @@ func parseJSON(name, text string, opts Options) (*parsed, error) {
 		return nil, fmt.Errorf("%s: %w: JSON: %v", name, ErrUnreadable, jsonErr(err))
 	}
 	p := &parsed{form: FormJSON}
-	var qrs, uris []string
+	// Collected as "path\x00value" and sorted, so that the outcome does not
+	// depend on map order; seeds are prefixed with their priority
+	// (Base32StringSeed before the reference console's secret).
+	var qrs, uris, seeds []string
 	var walk func(v any, path string, depth int)
 	walk = func(v any, path string, depth int) {
 		if depth > maxJSONDepth {
@@ -40,9 +43,14 @@ func parseJSON(name, text string, opts Options) (*parsed, error) {
 						qrs = append(qrs, kp[1:]+"\x00"+s)
 						continue
 					}
-				case "base32stringseed", "secret":
-					if isString && !p.hasSeed {
-						p.seed, p.hasSeed = s, true
+				case "base32stringseed":
+					if isString {
+						seeds = append(seeds, "0"+kp+"\x00"+s)
+						continue
+					}
+				case "secret":
+					if isString {
+						seeds = append(seeds, "1"+kp+"\x00"+s)
 						continue
 					}
 				}
@@ -61,6 +69,11 @@ func parseJSON(name, text string, opts Options) (*parsed, error) {
 	}
 	walk(v, "", 0)
 	maxBytes := opts.Decode.withDefaults().MaxBytes
+	slices.Sort(seeds)
+	if len(seeds) > 0 {
+		_, p.seed, _ = strings.Cut(seeds[0], "\x00")
+		p.hasSeed = true
+	}
 	slices.Sort(qrs)
 	slices.Sort(uris)
 	for _, q := range qrs {

@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,6 +70,17 @@ func TestReadPath(t *testing.T) {
 	}
 	if _, err := ReadPath(filepath.Join(dir, "missing"), nil, 1000); err == nil {
 		t.Error("ReadPath(missing) succeeded")
+	}
+	// 100 MB (sparse): refused from its size, before reading.
+	huge := filepath.Join(dir, "huge.b64")
+	if err := os.WriteFile(huge, []byte("iVBORw0KGgo"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(huge, 100<<20); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadPath(huge, nil, 0); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("ReadPath(100 MB file) error = %v; want ErrTooLarge", err)
 	}
 	if b, err := ReadPath("-", strings.NewReader("abc"), 1000); err != nil || string(b) != "abc" {
 		t.Errorf("ReadPath(-) = %q, %v", b, err)

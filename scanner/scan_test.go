@@ -56,6 +56,10 @@ var scanRuleCases = []scanRuleCase{
 	{rule: RuleSeedMismatch, fire: true, name: "JSON seed differs", data: jsonResponse(goodURI, otherSeed)},
 	{rule: RuleSeedMismatch, fire: false, name: "JSON seed equal, spaced lower case", data: jsonResponse(goodURI, "gezd gnbv gy3t qojq gezd gnbv gy3t qojq")},
 
+	{rule: RuleSeedMismatch, fire: false, name: "Base32StringSeed wins over secret", data: func(t testing.TB) []byte {
+		return fmt.Appendf(nil, `{"secret":%q,"VirtualMFADevice":{"Base32StringSeed":%q,"QRCodePNG":%q}}`, otherSeed, rfcSecret, b64(qrPNG(t, goodURI)))
+	}},
+
 	{rule: RuleSeedInvalid, fire: true, name: "JSON seed not base32", data: jsonResponse(goodURI, "0189")},
 	{rule: RuleSeedInvalid, fire: false, name: "JSON seed base32", data: jsonResponse(goodURI, rfcSecret)},
 
@@ -210,6 +214,7 @@ func TestScanRefused(t *testing.T) {
 		{"html with linked image", `<html><img src="qr.png"></html>`, "1 linked", false},
 		{"html with svg only", `<img src="data:image/svg+xml;base64,PHN2Zy8+">`, `type "image/svg+xml"`, false},
 		{"json without qr", `{"RequestId":"x"}`, "no QRCodePNG", false},
+		{"json qr over the cap", `{"QRCodePNG":"iVBORw0KGgo` + strings.Repeat("A", 28<<20) + `"}`, "decodes to more than", true},
 		{"json broken", `{"QRCodePNG": "iVBOR`, "JSON", false},
 		{"json qr not base64", `{"QRCodePNG": "not base64!"}`, "QRCodePNG", false},
 		{"prose", "please scan the code below\nthank you", "not an image", false},
