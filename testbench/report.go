@@ -26,6 +26,7 @@ type Report struct {
 	Results     Results        `json:"results"`
 	Checks      []Check        `json:"checks"`
 	Submissions map[string]int `json:"submissions"` // codes submitted per scenario
+	Enrollments int            `json:"enrollments"` // devices enrolled on the target
 	Notes       []string       `json:"notes,omitempty"`
 }
 

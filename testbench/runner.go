@@ -182,6 +182,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		rep.Checks = append(rep.Checks, checks...)
 	}
+	rep.Enrollments = r.p.nEnroll
 	for k, v := range r.p.subs {
 		if k != "" {
 			rep.Submissions[k] = v

@@ -1,0 +1,141 @@
+package testbench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteJSON writes the report as indented JSON.
+func WriteJSON(w io.Writer, r *Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteText writes the report as a short summary of each scenario, then a
+// table of the checks, read at a glance.
+func WriteText(w io.Writer, r *Report) error {
+	b := &strings.Builder{}
+	fmt.Fprintf(b, "target: %s\n", r.Target)
+	fmt.Fprintf(b, "time:   %s\n\n", timeText(r.TimeSource))
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	res := r.Results
+	if e := res.Enroll; e != nil {
+		fmt.Fprintf(tw, "ENROLL\tkey shown as %s; bind with %d code(s) %s; login %s\n", strings.Join(e.KeyForms, ", "), e.BindCodes,
+			yes(e.BindAccepted, "accepted", "refused"), yes(e.CodeAccepted, "accepted", "refused"))
+		var t []string
+		for _, k := range []string{"enroll", "scan", "bind", "login"} {
+			if v, ok := e.TimingsMS[k]; ok {
+				t = append(t, fmt.Sprintf("%s %.1f ms", k, v))
+			}
+		}
+		fmt.Fprintf(tw, "\ttimes: %s\n", strings.Join(t, ", "))
+	}
+	if l := res.Lockout; l != nil {
+		if l.FailuresBeforeLock != nil {
+			fmt.Fprintf(tw, "LOCKOUT\tlocked after %d wrong codes; right code refused while locked: %s; success resets the count: %s\n",
+				*l.FailuresBeforeLock, yesNo(l.RightCodeRefusedWhenLocked), yesNo(l.SuccessResets))
+		} else {
+			fmt.Fprintf(tw, "LOCKOUT\tno lock within %d wrong codes; a right code afterwards refused: %s\n", l.MaxAttempts, yesNo(l.RightCodeRefusedWhenLocked))
+		}
+	}
+	if wr := res.Window; wr != nil {
+		more := func(at bool) string {
+			if at {
+				return " or more"
+			}
+			return ""
+		}
+		fmt.Fprintf(tw, "WINDOW\t%d step(s) back%s, %d step(s) forward%s (period %d s)\n", wr.BackSteps, more(wr.BackAtLimit), wr.ForwardSteps, more(wr.ForwardAtLimit), wr.PeriodS)
+		fmt.Fprintf(tw, "\tdevice clock error always accepted: %+g s to %+g s\n", wr.AlwaysAcceptedSkewS[0], wr.AlwaysAcceptedSkewS[1])
+		fmt.Fprintf(tw, "\tsometimes accepted: over %+g s and under %+g s\n", wr.SometimesAcceptedSkewS[0], wr.SometimesAcceptedSkewS[1])
+	}
+	if rp := res.Replay; rp != nil {
+		fmt.Fprintf(tw, "REPLAY\tsame code %s; older in-window code %s; reformatted %s\n",
+			refused(rp.SameCodeRejected), refused(rp.OlderCodeRejected), refused(rp.ReformattedCodeRejected))
+	}
+	tw.Flush()
+
+	b.WriteString("\n")
+	tw = tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHECK\tSTATUS\tDETAIL")
+	count := map[string]int{}
+	for _, c := range r.Checks {
+		count[c.Status]++
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.ID, strings.ToUpper(c.Status), c.Detail)
+	}
+	tw.Flush()
+
+	var subs []string
+	total := 0
+	for _, s := range r.Scenarios {
+		subs = append(subs, fmt.Sprintf("%s %d", s, r.Submissions[s]))
+		total += r.Submissions[s]
+	}
+	for s, n := range r.Submissions {
+		if !slices.Contains(r.Scenarios, s) {
+			subs = append(subs, fmt.Sprintf("%s %d", s, n))
+			total += n
+		}
+	}
+	fmt.Fprintf(b, "\ncodes submitted: %s (total %d)\n", strings.Join(subs, ", "), total)
+	for _, n := range r.Notes {
+		fmt.Fprintf(b, "note: %s\n", n)
+	}
+	fmt.Fprintf(b, "result: %d fail, %d warn, %d pass", count[Fail], count[Warn], count[Pass])
+	if count[Skip] > 0 {
+		fmt.Fprintf(b, ", %d skipped", count[Skip])
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func timeText(ts TimeSource) string {
+	var s string
+	switch ts.Kind {
+	case TimeVirtual:
+		s = "virtual (the bench drives the target's lab clock)"
+	case TimeNTP:
+		s = "real, truth from NTP"
+		if len(ts.Servers) > 0 {
+			s += " (" + strings.Join(ts.Servers, ", ") + ")"
+		}
+	case TimeSystem:
+		s = "real, truth from the system clock (no NTP: its own error is not measured)"
+	default:
+		s = ts.Kind
+	}
+	if ts.OffsetMS != nil {
+		s += fmt.Sprintf("; local clock offset %+.1f ms", *ts.OffsetMS)
+	}
+	if ts.Note != "" {
+		s += "; " + ts.Note
+	}
+	return s
+}
+
+func yes(b bool, t, f string) string {
+	if b {
+		return t
+	}
+	return f
+}
+
+func yesNo(b *bool) string {
+	if b == nil {
+		return "not measured"
+	}
+	return yes(*b, "yes", "no")
+}
+
+func refused(b *bool) string {
+	if b == nil {
+		return "not testable"
+	}
+	return yes(*b, "refused", "ACCEPTED")
+}
