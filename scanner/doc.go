@@ -3,26 +3,34 @@
 //
 // The map of the package:
 //
-//   - Payloads (no images): ParseURI parses an otpauth:// URI (Google's Key
-//     Uri Format) into a Key and lints it; DecodeSecret is a tolerant base32
-//     decoder; ParseMigration decodes Google Authenticator's
-//     otpauth-migration:// export into its accounts, each linted. Every
-//     problem is a Finding with a stable rule ID; Rules lists them all
-//     (otpauth.go, secret.go, migration.go, rules.go, lint*.go).
+//   - ScanInput and ScanPath (scan.go) are the entry point for the CLI and
+//     the emulator: one input in; out, an InputResult with a Status (ok,
+//     no-code, multiple-codes, not-otpauth) and every Code found, each with
+//     its Kind, parsed Key (or Migration), QR facts and findings, plus the
+//     expectations of Options (issuer, account, secret) and the seed of a
+//     JSON response checked.
+//   - Inputs (input*.go): the form is detected from the content, never the
+//     name: PNG/JPEG/GIF/WebP bytes, a base64 PNG as the cloud APIs return
+//     QRCodePNG, a data:image/...;base64, URL, an HTML page whose <img>
+//     embeds one, a JSON response with QRCodePNG and Base32StringSeed
+//     (Alibaba Cloud, AWS) or qr_png and secret (the reference console), or
+//     otpauth text. Sizes are capped before anything is decoded; every
+//     refusal wraps ErrUnreadable or ErrTooLarge and names the input.
+//   - Payloads: ParseURI (otpauth.go) parses an otpauth:// URI per Google's
+//     Key Uri Format and lints it, trusting nothing (unlike pquerna/otp's
+//     NewKeyFromURL); DecodeSecret (secret.go) is a tolerant base32 decoder
+//     that never echoes the secret; ParseMigration (migration.go) decodes
+//     Google Authenticator's otpauth-migration:// export with protowire.
+//   - Lint: every problem is a Finding with a stable rule ID; Rules
+//     (rules.go) lists them all with severity and meaning; LintQR
+//     (lint_qr.go) checks the image facts (quiet zone, module size).
 //   - Key (otpauth_key.go) redacts its secret in every fmt verb, in log/slog
-//     and in JSON: printing a Key never shows the secret.
-//   - Inputs (input*.go): the form is detected from the content, not the
-//     name: raster image bytes, a base64 PNG as the cloud APIs return it, a
-//     data: URL, an HTML page embedding one, a JSON API response carrying
-//     QRCodePNG and Base32StringSeed, or a plain otpauth text. Sizes are
-//     capped before anything is decoded.
+//     and in JSON: printing a Key never shows the secret. Code keeps its
+//     payload text unexported (Code.Text) and shows TextRedacted.
 //   - Images (image.go, decode*.go, luminance.go): DecodeImageBytes and
 //     DecodeImage find every QR code in an image with gozxing and report
 //     the facts a phone cares about (version, EC level, pixels per module,
 //     quiet zone).
-//   - ScanInput (scan.go) is the entry point for the CLI and the emulator:
-//     input in, every code found out, each with its Key, QR facts and
-//     findings, plus the expectations a pipeline asserts.
 //
 // Package scanner imports nothing else of this module.
 package scanner

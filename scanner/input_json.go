@@ -13,7 +13,8 @@ const maxJSONDepth = 32
 // parseJSON reads an API response: Alibaba Cloud and AWS
 // CreateVirtualMFADevice (QRCodePNG and Base32StringSeed, at the top or
 // under VirtualMFADevice), or the reference console's qr_png and secret.
-// Keys are matched ignoring case, '_' and '-'. When no QR image is present,
+// Keys are matched ignoring case, '_' and '-'. Without such a key, a
+// data:image/ URL under any key is read as the QR image; without any image,
 // string values holding an otpauth URI are scanned instead.
 func parseJSON(name, text string, opts Options) (*parsed, error) {
 	var v any
@@ -26,7 +27,7 @@ func parseJSON(name, text string, opts Options) (*parsed, error) {
 	// Collected as "path\x00value" and sorted, so that the outcome does not
 	// depend on map order; seeds are prefixed with their priority
 	// (Base32StringSeed before the reference console's secret).
-	var qrs, uris, seeds []string
+	var qrs, uris, seeds, dataURLs []string
 	var walk func(v any, path string, depth int)
 	walk = func(v any, path string, depth int) {
 		if depth > maxJSONDepth {
@@ -62,8 +63,11 @@ func parseJSON(name, text string, opts Options) (*parsed, error) {
 			}
 		case string:
 			l := strings.ToLower(t[:min(len(t), 24)])
-			if strings.HasPrefix(l, "otpauth://") || strings.HasPrefix(l, "otpauth-migration://") {
+			switch {
+			case strings.HasPrefix(l, "otpauth://"), strings.HasPrefix(l, "otpauth-migration://"):
 				uris = append(uris, path+"\x00"+t)
+			case strings.HasPrefix(l, "data:image/"):
+				dataURLs = append(dataURLs, path+"\x00"+t)
 			}
 		}
 	}
@@ -75,9 +79,15 @@ func parseJSON(name, text string, opts Options) (*parsed, error) {
 		p.hasSeed = true
 	}
 	slices.Sort(qrs)
+	if len(qrs) == 0 {
+		// No QRCodePNG key: a data:image/ URL under any key will do.
+		slices.Sort(dataURLs)
+		qrs = dataURLs
+	}
 	slices.Sort(uris)
 	for _, q := range qrs {
 		key, val, _ := strings.Cut(q, "\x00")
+		key = strings.TrimPrefix(key, ".")
 		var img []byte
 		var err error
 		if strings.HasPrefix(strings.ToLower(val), "data:") {

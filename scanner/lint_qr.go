@@ -23,14 +23,22 @@ func LintQR(q QR, minModulePx float64) []Finding {
 	if q.QuietZoneModules < minQuietZone {
 		fs = append(fs, finding(RuleQRQuietZone,
 			"leave a light margin of at least 4 modules around the code (CSS padding, or the encoder's margin option)",
-			"the quiet zone is %s modules wide, under 4", trimFloat(q.QuietZoneModules)))
+			"the quiet zone is %s wide, under 4 modules", plural(q.QuietZoneModules, "module")))
 	}
 	if q.ModulePx > 0 && q.ModulePx < minModulePx {
 		fs = append(fs, finding(RuleQRSmall,
 			fmt.Sprintf("show the code with modules of at least %s pixels (render it larger, or use a lower EC level or shorter payload for a smaller version)", trimFloat(minModulePx)),
-			"one module is %s pixels (version %d, %d modules across), under %s", trimFloat(q.ModulePx), q.Version, 17+4*q.Version, trimFloat(minModulePx)))
+			"one module is %s (version %d, %d modules across), under %s", plural(q.ModulePx, "pixel"), q.Version, 17+4*q.Version, plural(minModulePx, "pixel")))
 	}
 	return fs
+}
+
+// plural writes v and unit, with an "s" unless v is 1.
+func plural(v float64, unit string) string {
+	if v == 1 {
+		return "1 " + unit
+	}
+	return trimFloat(v) + " " + unit + "s"
 }
 
 // trimFloat formats v with at most 2 decimals and no trailing zeros.

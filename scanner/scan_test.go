@@ -107,6 +107,7 @@ func TestScanForms(t *testing.T) {
 		{"AWS JSON", fmt.Appendf(nil, `{"VirtualMFADevice":{"SerialNumber":"arn:aws:iam::1:mfa/alice","Base32StringSeed":%q,"QRCodePNG":%q}}`, rfcSecret, b64(png)), FormJSON},
 		{"reference console JSON", fmt.Appendf(nil, `{"qr_png":%q,"secret":%q,"account":"alice"}`, b64(png), rfcSecret), FormJSON},
 		{"JSON with a data URL", fmt.Appendf(nil, `{"QRCodePNG":%q}`, dataURL), FormJSON},
+		{"JSON with a data URL under another key", fmt.Appendf(nil, `{"mfa":{"qrCodeImage":%q}}`, dataURL), FormJSON},
 		{"JSON with a URI only", fmt.Appendf(nil, `{"uri":%q}`, goodURI), FormJSON},
 		{"otpauth text", []byte(goodURI + "\n"), FormText},
 	}

@@ -111,14 +111,16 @@ type jsonInput struct {
 }
 
 type jsonCode struct {
-	Source       string            `json:"source"`
-	Kind         scanner.Kind      `json:"kind"`
-	TextRedacted string            `json:"text_redacted"`
-	Text         string            `json:"text,omitempty"` // --reveal only
-	Key          *jsonKey          `json:"key,omitempty"`
-	QR           *scanner.QRFacts  `json:"qr,omitempty"`
-	Export       *jsonExport       `json:"export,omitempty"`
-	Findings     []scanner.Finding `json:"findings"`
+	Source       string           `json:"source"`
+	Kind         scanner.Kind     `json:"kind"`
+	TextRedacted string           `json:"text_redacted"`
+	Text         string           `json:"text,omitempty"` // --reveal only
+	Key          *jsonKey         `json:"key,omitempty"`
+	QR           *scanner.QRFacts `json:"qr,omitempty"`
+	Export       *jsonExport      `json:"export,omitempty"`
+	// Findings is everything about the code, an export's accounts included
+	// (export.accounts[].findings has them per account).
+	Findings []scanner.Finding `json:"findings"`
 }
 
 type jsonKey struct {
@@ -180,7 +182,7 @@ func writeScanJSON(w io.Writer, results []scanned, f scanFlags) error {
 		for i := range res.Codes {
 			c := &res.Codes[i]
 			jc := jsonCode{Source: c.Source, Kind: c.Kind, TextRedacted: c.TextRedacted, Key: keyJSON(c.Key, f.reveal),
-				QR: c.QR, Findings: nonNil(c.Findings)}
+				QR: c.QR, Findings: nonNil(c.AllFindings())}
 			if f.reveal {
 				jc.Text = c.Text()
 			}
