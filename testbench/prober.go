@@ -542,22 +542,34 @@ func (p *prober) rightCode(ctx context.Context, d *device) (string, int64, error
 }
 
 // sniff, in real time, learns cheaply whether the target remembers codes:
-// it re-submits a bound enrollment's last bind code twice. Accepted twice,
+// it submits one code twice on a fresh enrollment (a bound one's last bind
+// code, or the current code when there is no bind). Accepted every time,
 // no refusal can be blamed on replay and no scenario needs to wait.
 func (p *prober) sniff(ctx context.Context) error {
-	if p.tm.Virtual() || p.caps.BindCodes == 0 {
+	if p.tm.Virtual() {
 		return nil
 	}
 	d, err := p.freshBound(ctx)
 	if err != nil {
 		return err
 	}
-	if p.step() != d.bindHi-int64(*p.anchor) {
-		return nil // the step moved on: the code is not the bind's any more
+	if err := p.align(ctx); err != nil {
+		return err
 	}
-	c := d.code(d.bindHi)
-	for range 2 {
-		v, err := p.verify(ctx, d, c, d.bindHi)
+	step, k := p.step(), int64(0)
+	if p.caps.BindCodes > 0 {
+		k = int64(*p.anchor)
+		if step+k != d.bindHi {
+			return nil // the step moved on: the code is not the bind's any more
+		}
+	}
+	c := d.code(step + k)
+	n := 2
+	if p.caps.BindCodes == 0 {
+		n = 3 // the first accept only makes the code a used one
+	}
+	for range n {
+		v, err := p.verify(ctx, d, c, step+k)
 		if err != nil || v.Outcome != Accepted {
 			return err
 		}

@@ -1,0 +1,116 @@
+package testbench
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/totpemu/totpemu/clock"
+)
+
+// buildVerifier builds testdata/verifier into a temporary directory.
+func buildVerifier(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "verifier")
+	gocmd := filepath.Join(runtime.GOROOT(), "bin", "go")
+	out, err := exec.Command(gocmd, "build", "-o", bin, "./testdata/verifier").CombinedOutput()
+	if err != nil {
+		t.Fatalf("building the verifier: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// manualLab is a lab clock that is just a manual clock: the command
+// target hands its time to the verifier in $TOTPEMU_NOW_MS.
+type manualLab struct{ m *clock.Manual }
+
+func (l manualLab) LabNow(context.Context) (time.Time, error) { return l.m.Now(), nil }
+
+func (l manualLab) SetLabClock(_ context.Context, t time.Time) error { l.m.Set(t); return nil }
+
+func TestCommandTargetVirtual(t *testing.T) {
+	bin := buildVerifier(t)
+	tests := []struct {
+		name          string
+		env           []string
+		back, fwd     int
+		sameRejected  bool
+		olderRejected bool
+	}{
+		{"stateless", []string{"VERIFIER_BACK=2", "VERIFIER_FORWARD=1"}, 2, 1, false, false},
+		{"per-code memory", []string{"VERIFIER_BACK=1", "VERIFIER_FORWARD=0", "VERIFIER_STATE=" + t.TempDir()}, 1, 0, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			lab := manualLab{clock.NewManual(time.Date(2026, 7, 1, 0, 0, 11, 0, time.UTC))}
+			target := &CommandTarget{Command: []string{bin, "--code"}, Env: append(os.Environ(), tt.env...), Clock: lab.m}
+			tm, err := VirtualTime(ctx, lab)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := Run(ctx, Config{Target: target, Time: tm, MaxAttempts: 20})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := rep.Results.Window
+			if w == nil || w.BackSteps != tt.back || w.ForwardSteps != tt.fwd {
+				t.Fatalf("%v: window %+v, checks %+v", tt.env, w, rep.Checks)
+			}
+			rp := rep.Results.Replay
+			if *rp.SameCodeRejected != tt.sameRejected || *rp.OlderCodeRejected != tt.olderRejected {
+				t.Errorf("%v: replay %+v", tt.env, rp)
+			}
+			if rep.Results.Lockout.FailuresBeforeLock != nil || checkStatus(rep, "lockout.limit") != Warn {
+				t.Errorf("%v: lockout %+v (20 attempts, no lock)", tt.env, rep.Results.Lockout)
+			}
+			if checkStatus(rep, "enroll.login") != Pass {
+				t.Errorf("%v: checks %+v", tt.env, rep.Checks)
+			}
+			t.Logf("submissions %v", rep.Submissions)
+		})
+	}
+}
+
+// TestCommandTargetRealTime runs the stateless verifier on the system
+// clock: without replay protection no scenario needs to wait.
+func TestCommandTargetRealTime(t *testing.T) {
+	bin := buildVerifier(t)
+	ctx := context.Background()
+	target := &CommandTarget{Command: []string{bin}, Env: append(os.Environ(), "VERIFIER_BACK=1", "VERIFIER_FORWARD=1")}
+	var waits waitLog
+	tm := RealTime(clock.System{}, &waits, TimeSystem, nil)
+	rep, err := Run(ctx, Config{Target: target, Time: tm, MaxAttempts: 5, Scenarios: []string{ScenarioWindow, ScenarioReplay}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := rep.Results.Window
+	if w == nil || w.BackSteps != 1 || w.ForwardSteps != 1 {
+		t.Fatalf("window %+v, checks %+v", w, rep.Checks)
+	}
+	if *rep.Results.Replay.SameCodeRejected {
+		t.Errorf("replay %+v", rep.Results.Replay)
+	}
+	// At most the waits that keep a probe off a step edge.
+	if waits.total > 2*realEdgeMargin {
+		t.Errorf("waited %v in all (%v)", waits.total, waits.each)
+	}
+}
+
+// waitLog is a real waiter that records how long it was asked to wait.
+type waitLog struct {
+	total time.Duration
+	each  []time.Duration
+}
+
+func (w *waitLog) Now() time.Time { return clock.System{}.Now() }
+
+func (w *waitLog) Wait(ctx context.Context, d time.Duration) error {
+	w.total += d
+	w.each = append(w.each, d)
+	return clock.System{}.Wait(ctx, d)
+}
