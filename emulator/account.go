@@ -3,6 +3,7 @@ package emulator
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -78,16 +79,16 @@ func NewAccount(issuer, name string, secret []byte, alg Algorithm, digits, perio
 // names the account and the parameter, never the secret.
 func (a *Account) Validate() error {
 	if err := checkLabelPart("name", a.Name); err != nil {
-		return fmt.Errorf("account %q: %w", a.Name, err)
+		return fmt.Errorf("account %s: %w", quoteShort(a.Name), err)
 	}
 	if a.Name == "" {
 		return errors.New("account name is empty")
 	}
 	if err := checkLabelPart("issuer", a.Issuer); err != nil {
-		return fmt.Errorf("account %q: %w", a.Label(), err)
+		return fmt.Errorf("account %s: %w", quoteShort(a.Label()), err)
 	}
 	if strings.Contains(a.Issuer, ":") {
-		return fmt.Errorf("account %q: issuer %q contains a colon", a.Label(), a.Issuer)
+		return fmt.Errorf("account %s: issuer %s contains a colon", quoteShort(a.Label()), quoteShort(a.Issuer))
 	}
 	if !a.Algorithm.valid() {
 		return fmt.Errorf("account %q: unknown algorithm %d", a.Label(), uint8(a.Algorithm))
@@ -114,14 +115,27 @@ func checkLabelPart(what, s string) error {
 		return fmt.Errorf("%s is not valid UTF-8", what)
 	}
 	if strings.TrimSpace(s) != s {
-		return fmt.Errorf("%s %q has leading or trailing space", what, s)
+		return fmt.Errorf("%s %s has leading or trailing space", what, quoteShort(s))
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) {
-			return fmt.Errorf("%s %q contains a control character", what, s)
+			return fmt.Errorf("%s %s contains a control character", what, quoteShort(s))
 		}
 	}
 	return nil
+}
+
+// quoteShort quotes s for an error message, cut to 64 bytes.
+func quoteShort(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return strconv.Quote(s)
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + "..."
 }
 
 // Label is how the account is named on the device: "Issuer:Name", or

@@ -23,13 +23,15 @@
 //
 // The secret is a Secret, which prints as REDACTED with every fmt verb, in
 // JSON and in log/slog; an Account prints its label and parameters only.
-// Secret.Base32 and Account.SecretBase32 reveal the key, for the state file
-// and for an explicit --reveal.
+// Secret.Base32, Account.SecretBase32 and Account.RevealURI reveal the key,
+// for the state file and for an explicit --reveal.
 //
 // # Devices and profiles
 //
-// A Device holds accounts, the clock it reads and the Profile that built
-// that clock. A Profile models how a real device keeps time:
+// A Device (NewDevice) holds accounts, the clock it reads and the Profile
+// that built that clock; Find picks an account by "Issuer:Name" or by a
+// unique name, Code/Next/BindCodes/ValidFor answer on the device's clock. A
+// Profile models how a real device keeps time:
 //
 //   - phone: synced over NTP; the device clock is the true clock.
 //   - gauth-android: Google Authenticator on Android, whose "time

@@ -3,6 +3,8 @@ package emulator
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/totpemu/totpemu/scanner"
@@ -81,4 +83,23 @@ func AccountFromKey(k *scanner.Key) (*Account, error) {
 		}
 	}
 	return NewAccount(k.Issuer, k.Account, k.Secret, alg, k.Digits, k.Period)
+}
+
+// RevealURI REVEALS the key: it returns the account as an otpauth://totp/
+// URI (what its enrollment QR code holds), secret included. For an
+// explicit --reveal, or to move the account to another authenticator.
+func (a *Account) RevealURI() string {
+	label := url.PathEscape(a.Name)
+	if a.Issuer != "" {
+		label = url.PathEscape(a.Issuer) + ":" + label
+	}
+	q := url.Values{}
+	q.Set("secret", a.SecretBase32())
+	if a.Issuer != "" {
+		q.Set("issuer", a.Issuer)
+	}
+	q.Set("algorithm", a.Algorithm.String())
+	q.Set("digits", strconv.Itoa(a.Digits))
+	q.Set("period", strconv.Itoa(a.Period))
+	return "otpauth://totp/" + label + "?" + q.Encode()
 }

@@ -125,3 +125,34 @@ func TestAccountFromURIRefuses(t *testing.T) {
 		})
 	}
 }
+
+func TestRevealURIRoundTrip(t *testing.T) {
+	for _, a := range []*Account{
+		mustAccount(t, rfcSeed, SHA1, 6, 30),
+		mustAccount(t, []byte("12345678901234567890123456789012"), SHA256, 8, 60),
+		func() *Account {
+			a, err := NewAccount("ACME Co & Sons", "bob smith/ops?x=1", rfcSeed, SHA512, 7, 45)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}(),
+		func() *Account {
+			a, err := NewAccount("", "solo", rfcSeed, SHA1, 6, 30)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}(),
+	} {
+		uri := a.RevealURI()
+		b, err := AccountFromURI(uri)
+		if err != nil {
+			t.Errorf("AccountFromURI(%v.RevealURI()): %v", a, err)
+			continue
+		}
+		if b.Label() != a.Label() || b.Algorithm != a.Algorithm || b.Digits != a.Digits || b.Period != a.Period || b.SecretBase32() != a.SecretBase32() {
+			t.Errorf("round trip of %v through its URI gave %v", a, b)
+		}
+	}
+}
