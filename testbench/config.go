@@ -107,10 +107,8 @@ func LoadTargetConfig(name string, r io.Reader, getenv func(string) string) (*Ta
 	if len(b) > maxConfigBytes {
 		return nil, fmt.Errorf("%s: over %d bytes", name, maxConfigBytes)
 	}
-	b, err = expandEnv(b, getenv)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
+	// First strictly, to name unknown fields; then again with ${ENV}
+	// expanded in the values (not in comments).
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	var c TargetConfig
@@ -118,6 +116,17 @@ func LoadTargetConfig(name string, r io.Reader, getenv func(string) string) (*Ta
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s: empty", name)
 		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := expandNode(&root, getenv); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	c = TargetConfig{}
+	if err := root.Decode(&c); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if err := c.check(); err != nil {
@@ -137,6 +146,23 @@ func LoadTargetConfigFile(path string, getenv func(string) string) (*TargetConfi
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}`)
+
+// expandNode expands ${ENV} in every scalar value under n.
+func expandNode(n *yaml.Node, getenv func(string) string) error {
+	if n.Kind == yaml.ScalarNode {
+		v, err := expandEnv([]byte(n.Value), getenv)
+		if err != nil {
+			return err
+		}
+		n.Value = string(v)
+	}
+	for _, c := range n.Content {
+		if err := expandNode(c, getenv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // expandEnv replaces ${NAME} and ${NAME:-default}; an unset NAME without a
 // default is an error naming it.

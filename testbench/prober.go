@@ -356,6 +356,19 @@ func (p *prober) clean(d *device, code string, step int64) bool {
 	return true
 }
 
+// reusable reports whether submitting code on d cannot be refused for
+// having been accepted before: it never was, or the target was seen to
+// accept such codes again.
+func (p *prober) reusable(d *device, code string) bool {
+	switch d.used[code] {
+	case usedByBind:
+		return p.facts.bindCodesReusable
+	case usedByVerify:
+		return p.facts.noCodeReplay
+	}
+	return true
+}
+
 // stepsUntilClean is how many steps to wait until offset k is clean on d.
 func (p *prober) stepsUntilClean(d *device, step int64) int64 {
 	hi := int64(-1 << 62)

@@ -131,7 +131,7 @@ func (r *runner) replay(ctx context.Context) (*ReplayResult, []Check, error) {
 	if lo < hi {
 		res.OlderCodeRejected, err = try(func(pr *probe) (string, int64, bool) {
 			older := pr.step - 1
-			return pr.dev.code(older), older, inWindow(older) && pr.dev.used[pr.dev.code(older)] == 0
+			return pr.dev.code(older), older, inWindow(older) && p.reusable(pr.dev, pr.dev.code(older))
 		})
 		if err != nil {
 			return nil, nil, err
