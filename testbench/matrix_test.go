@@ -154,7 +154,8 @@ func refMatrix() []refCase {
 }
 
 // TestRefserverMatrix runs the whole matrix in virtual time against the
-// reference console in process. With -short it runs a stratified subset:
+// reference console in process. With -short, or under the race detector,
+// it runs a stratified subset:
 // every value of every dimension, each pair of window sides, every
 // replay x lockout x bind x offset combination at least once.
 func TestRefserverMatrix(t *testing.T) {
@@ -162,7 +163,7 @@ func TestRefserverMatrix(t *testing.T) {
 	if len(cases) != 864 {
 		t.Fatalf("matrix has %d cases, want 864", len(cases))
 	}
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		var sub []refCase
 		for i, c := range cases {
 			// 864 = 16 windows x 54 (replay, lockout, bind, offset); keep

@@ -1,0 +1,280 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/totpemu/totpemu/clock"
+	"github.com/totpemu/totpemu/emulator"
+	"github.com/totpemu/totpemu/testbench"
+	"github.com/totpemu/totpemu/testbench/refserver"
+)
+
+func init() {
+	register(&command{
+		name:    "bench",
+		summary: "measure what a TOTP server accepts: enrollment, skew window, replay, lockout",
+		usage: `Usage: totpemu bench [--target URL | --target-config FILE | --target-cmd CMD] [flags]
+
+Measures what a TOTP server really accepts and prints a report: enrollment
+end to end (enroll), the accepted window in steps and as clock skew in
+seconds (window), whether replayed codes are refused (replay), and when it
+locks after wrong codes (lockout). Each scenario yields checks (pass, warn,
+fail); the report says how many codes each scenario submitted.
+
+With no target, the bench starts the reference console on 127.0.0.1 with
+its default policy and runs against it over HTTP in virtual time (under a
+second). Against a server whose lab clock it can set (the reference
+console with --lab) it also runs in virtual time; against any other target
+it runs in real time, with the truth from NTP, and says on stderr what it
+waits for and how long is left.
+
+Targets:
+  --target URL           a reference-console-compatible API (its lab clock is
+                         used when /healthz says lab mode is on)
+  --target-config FILE   any HTTP API described in YAML or JSON: the enroll
+                         request and where the answer carries the QR image,
+                         otpauth URI or manual key, the bind and verify
+                         requests, what counts as accepted, rejected, locked;
+                         ${ENV} in the file is replaced from the environment
+                         (see testbench/examples/refserver.yaml)
+  --target-cmd CMD       a command run once per code with the code as its last
+                         argument and in $TOTPEMU_CODE: exit 0 accepts, any
+                         other status rejects. CMD is split into words like a
+                         shell does ('...', "...", \) but no shell runs: write
+                         sh -c '...' for one
+  --enroll-cmd CMD       with --target-cmd: prints an otpauth URI, a base32 key
+                         or the path of a QR image; run once per enrollment.
+                         Without it the bench makes a key per enrollment and
+                         passes it in $TOTPEMU_SECRET and $TOTPEMU_URI
+
+Flags:
+  --scenario a,b         scenarios to run: enroll, lockout, window, replay
+                         (default all; replay also measures the window)
+  --max-steps N          probe the window up to N steps each way (default 10)
+  --max-attempts N       wrong codes at most while waiting for a lockout
+                         (default 110; 101 are needed to test NIST's 100)
+  --ntp SERVER[,SERVER]  NTP servers for the truth in real time
+                         (default 0.pool.ntp.org,...,3.pool.ntp.org)
+  --time-source SOURCE   ntp or system: real time from NTP (default for real
+                         targets; unreachable servers are an error) or from
+                         the system clock, unmeasured (offline CI)
+  --profile NAME         the virtual device: phone (default), gauth-android,
+                         phone-manual, token
+  --format FORMAT        text (default) or json
+  --out FILE             write the report to FILE (atomically) instead of stdout
+
+Exit status: 0 every check passed or warned; 1 a check failed (or no valid
+time source); 2 usage error or unreachable target.
+
+Examples:
+  totpemu bench
+  totpemu bench --format json --out bench.json
+  totpemu bench --target http://127.0.0.1:8080 --scenario window,replay
+  totpemu bench --target-config testbench/examples/refserver.yaml --time-source system
+  totpemu bench --target-cmd './verify --user alice' --enroll-cmd './new-key alice' --ntp time.cloudflare.com
+  totpemu bench --target-cmd 'sh -c "oathtool --totp -b $TOTPEMU_SECRET -w 1 $TOTPEMU_CODE"' --time-source system
+`,
+		run: runBench,
+	})
+}
+
+type benchFlags struct {
+	target, targetConfig, targetCmd, enrollCmd string
+	scenario                                   string
+	maxSteps, maxAttempts                      int
+	ntp, timeSource, profile, format, out      string
+}
+
+func runBench(ctx context.Context, e *env, args []string) error {
+	c := commands["bench"]
+	fs := newFlags(c)
+	var f benchFlags
+	fs.StringVar(&f.target, "target", "", "")
+	fs.StringVar(&f.targetConfig, "target-config", "", "")
+	fs.StringVar(&f.targetCmd, "target-cmd", "", "")
+	fs.StringVar(&f.enrollCmd, "enroll-cmd", "", "")
+	fs.StringVar(&f.scenario, "scenario", "", "")
+	fs.IntVar(&f.maxSteps, "max-steps", testbench.DefaultMaxSteps, "")
+	fs.IntVar(&f.maxAttempts, "max-attempts", testbench.DefaultMaxAttempts, "")
+	fs.StringVar(&f.ntp, "ntp", "", "")
+	fs.StringVar(&f.timeSource, "time-source", "", "")
+	fs.StringVar(&f.profile, "profile", "phone", "")
+	fs.StringVar(&f.format, "format", "text", "")
+	fs.StringVar(&f.out, "out", "", "")
+	if err := parse(e, c, fs, args); err != nil {
+		return err
+	}
+	hint := `run "totpemu bench --help" for usage`
+	if fs.NArg() > 0 {
+		return usageErr(hint, "bench: takes no arguments, got %q", fs.Arg(0))
+	}
+	n := 0
+	for _, name := range []string{"target", "target-config", "target-cmd"} {
+		if fs.Changed(name) {
+			n++
+		}
+	}
+	if n > 1 {
+		return usageErr(hint, "bench: give one of --target, --target-config and --target-cmd")
+	}
+	if fs.Changed("enroll-cmd") && !fs.Changed("target-cmd") {
+		return usageErr(hint, "bench: --enroll-cmd goes with --target-cmd")
+	}
+	var scenarios []string
+	if fs.Changed("scenario") {
+		var err error
+		if scenarios, err = testbench.ParseScenarios(f.scenario); err != nil {
+			return usageErr(hint, "bench: --scenario: %v", err)
+		}
+	}
+	if f.maxSteps < 1 || f.maxSteps > 100 {
+		return usageErr(hint, "bench: --max-steps %d: want 1 to 100", f.maxSteps)
+	}
+	if f.maxAttempts < 1 || f.maxAttempts > 10000 {
+		return usageErr(hint, "bench: --max-attempts %d: want 1 to 10000", f.maxAttempts)
+	}
+	if f.format != "text" && f.format != "json" {
+		return usageErr(hint, "bench: --format %q: want text or json", f.format)
+	}
+	switch f.timeSource {
+	case "", testbench.TimeNTP, testbench.TimeSystem:
+	default:
+		return usageErr(hint, "bench: --time-source %q: want ntp or system", f.timeSource)
+	}
+	if f.timeSource == testbench.TimeSystem && fs.Changed("ntp") {
+		return usageErr(hint, "bench: --ntp and --time-source system contradict each other")
+	}
+	prof, err := emulator.ProfileByName(f.profile)
+	if err != nil {
+		return usageErr("the profiles are phone, gauth-android, phone-manual and token", "bench: --profile: %v", err)
+	}
+
+	target, lab, closeTarget, err := benchTarget(ctx, e, fs.Changed, f)
+	if err != nil {
+		return err
+	}
+	defer closeTarget()
+
+	cfg := testbench.Config{Target: target, Scenarios: scenarios, MaxSteps: f.maxSteps, MaxAttempts: f.maxAttempts,
+		Progress: e.stderr, Stopwatch: e.clock}
+	var local clock.Clock = e.clock
+	if lab != nil && f.timeSource == "" && !fs.Changed("ntp") {
+		cfg.Time, err = testbench.VirtualTime(ctx, lab)
+		if err != nil {
+			return inputErr(err, "is the target's lab clock working?")
+		}
+		local = cfg.Time
+	} else if f.timeSource == testbench.TimeSystem {
+		cfg.Time = testbench.RealTime(e.clock, e.clock, testbench.TimeSystem, nil)
+		cfg.TimeSource.Note = "no NTP: the system clock is taken as the truth"
+	} else {
+		var servers []string
+		if fs.Changed("ntp") {
+			if servers, err = splitServers("--ntp", f.ntp); err != nil {
+				return err
+			}
+		}
+		n, ev, err := syncNTP(ctx, clock.NTPOptions{Servers: servers, Base: e.clock})
+		if err != nil {
+			return err
+		}
+		off := ev.Offset
+		cfg.Time = testbench.RealTime(n, e.clock, testbench.TimeNTP, &off)
+		for _, s := range ev.Sources {
+			if s.Used {
+				cfg.TimeSource.Servers = append(cfg.TimeSource.Servers, s.Server)
+			}
+		}
+	}
+	if ct, ok := target.(*testbench.CommandTarget); ok && cfg.Time.Virtual() {
+		ct.Clock = cfg.Time
+	}
+	cfg.DeviceClock = func(truth clock.Clock) clock.Clock { return prof.Clock(local, truth) }
+
+	rep, err := testbench.Run(ctx, cfg)
+	if err != nil {
+		if testbench.IsUnreachable(err) {
+			return inputErr(err, "check the target is up and reachable")
+		}
+		return failedErr(err, "")
+	}
+	var buf bytes.Buffer
+	if f.format == "json" {
+		err = testbench.WriteJSON(&buf, rep)
+	} else {
+		err = testbench.WriteText(&buf, rep)
+	}
+	if err != nil {
+		return err
+	}
+	if f.out != "" {
+		// writeFileAtomic (scan.go): a temporary file beside it, renamed over it.
+		if err := writeFileAtomic(f.out, buf.Bytes()); err != nil {
+			return inputErr(fmt.Errorf("--out %s: %w", f.out, err), "")
+		}
+	} else if _, err := e.stdout.Write(buf.Bytes()); err != nil {
+		return err
+	}
+	if rep.Failed() {
+		return errSilentFailure
+	}
+	return nil
+}
+
+// benchTarget builds the target the flags name, or starts the embedded
+// reference console. lab is its lab clock when it has one.
+func benchTarget(ctx context.Context, e *env, changed func(string) bool, f benchFlags) (testbench.Target, testbench.LabClock, func(), error) {
+	nothing := func() {}
+	switch {
+	case changed("target"):
+		if !strings.HasPrefix(f.target, "http://") && !strings.HasPrefix(f.target, "https://") {
+			return nil, nil, nil, usageErr("e.g. --target http://127.0.0.1:8080", "bench: --target %q: want an http:// or https:// URL", f.target)
+		}
+		t, lab, err := testbench.RefConsole(ctx, f.target, nil)
+		if err != nil {
+			return nil, nil, nil, inputErr(err, "is the reference console running there? (totpemu serve)")
+		}
+		if lab == nil {
+			return t, nil, nothing, nil
+		}
+		return t, lab, nothing, nil
+	case changed("target-config"):
+		cfg, err := testbench.LoadTargetConfigFile(f.targetConfig, e.getenv)
+		if err != nil {
+			return nil, nil, nil, inputErr(fmt.Errorf("--target-config: %w", err), "")
+		}
+		t, err := testbench.NewHTTPTarget(cfg, nil)
+		if err != nil {
+			return nil, nil, nil, inputErr(fmt.Errorf("--target-config %s: %w", f.targetConfig, err), "")
+		}
+		lab, err := t.Lab(ctx)
+		if err != nil {
+			return nil, nil, nil, inputErr(err, "check the target is up and reachable")
+		}
+		if lab == nil {
+			return t, nil, nothing, nil
+		}
+		return t, lab, nothing, nil
+	case changed("target-cmd"):
+		argv, err := testbench.SplitCommand(f.targetCmd)
+		if err != nil {
+			return nil, nil, nil, usageErr("", "bench: --target-cmd: %v", err)
+		}
+		t := &testbench.CommandTarget{Command: argv, Env: os.Environ()}
+		if changed("enroll-cmd") {
+			if t.EnrollCommand, err = testbench.SplitCommand(f.enrollCmd); err != nil {
+				return nil, nil, nil, usageErr("", "bench: --enroll-cmd: %v", err)
+			}
+		}
+		return t, nil, nothing, nil
+	}
+	emb, err := testbench.StartEmbedded(ctx, refserver.DefaultOptions())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return emb.Target, emb.Lab, func() { _ = emb.Close() }, nil
+}

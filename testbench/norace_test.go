@@ -1,0 +1,5 @@
+//go:build !race
+
+package testbench
+
+const raceEnabled = false
