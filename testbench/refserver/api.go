@@ -44,6 +44,21 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, apiError{Error: code, Message: msg})
 }
 
+// rejectedBody is the answer to a refused code, encoded once: under a
+// flood of guesses it is most of what the server writes.
+var rejectedBody = func() []byte {
+	b, _ := json.Marshal(apiError{Error: ErrRejected, Message: "code rejected"})
+	return append(b, '\n')
+}()
+
+func writeRejected(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusForbidden)
+	_, _ = w.Write(rejectedBody)
+}
+
 // decode reads one JSON object into v: unknown fields, trailing data and
 // bodies over maxBodyBytes are refused. It writes the error answer itself
 // and reports whether v was filled.
@@ -225,7 +240,7 @@ func (s *Server) answer(w http.ResponseWriter, d *device, v verdict) bool {
 	case accepted:
 		return true
 	case rejected:
-		writeError(w, http.StatusForbidden, ErrRejected, "code rejected")
+		writeRejected(w)
 	case locked:
 		secs := int64(math.Ceil(v.retryAfter.Seconds()))
 		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))

@@ -38,6 +38,18 @@ type device struct {
 	failures    int              // consecutive refused codes
 	lockedUntil time.Time        // zero when not locked
 	deleted     bool
+	codes       [codeCacheSize]cachedCode
+}
+
+// codeCacheSize is how many (step, code) pairs a device keeps: the code of
+// a step never changes, so under a flood of requests the window's codes are
+// computed by pquerna/otp once per step, not once per request.
+const codeCacheSize = 8
+
+type cachedCode struct {
+	step int64
+	code string
+	ok   bool
 }
 
 // store holds the devices by serial. It is safe for concurrent use.

@@ -39,6 +39,20 @@ func (s *Server) stepOf(t time.Time) int64 {
 	return q
 }
 
+// deviceCode is d's code of step k from its cache, computed with codeAt on
+// a miss. d.mu must be held.
+func (s *Server) deviceCode(d *device, k int64) (string, bool) {
+	e := &d.codes[uint64(k)%codeCacheSize]
+	if e.ok && e.step == k {
+		return e.code, true
+	}
+	c, ok := s.codeAt(d.secret, k)
+	if ok {
+		*e = cachedCode{step: k, code: c, ok: true}
+	}
+	return c, ok
+}
+
 // codeAt is the code of step k, computed by pquerna/otp at the step's first
 // second. Steps before the Unix epoch have no code.
 func (s *Server) codeAt(secret secretKey, k int64) (string, bool) {
@@ -117,10 +131,10 @@ func (s *Server) check(d *device, bind bool, codes ...string) verdict {
 	var prev string
 	prevOK := false
 	if len(codes) == 2 {
-		prev, prevOK = s.codeAt(d.secret, lo-1)
+		prev, prevOK = s.deviceCode(d, lo-1)
 	}
 	for k := lo; k <= hi; k++ {
-		c, ok := s.codeAt(d.secret, k)
+		c, ok := s.deviceCode(d, k)
 		hit := ok && same(c, codes[len(codes)-1])
 		if len(codes) == 2 {
 			// Two consecutive codes: the second at step k of the window,

@@ -1,0 +1,262 @@
+package refserver
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/totpemu/totpemu/internal/testenv"
+)
+
+// LoadEnv turns the wrk load test on: it takes about 25 s and both cores.
+const loadEnv = "TOTPEMU_LOAD"
+
+// wrkResult is what the load test reads from wrk's output.
+type wrkResult struct {
+	rps          float64
+	p50, p99     string
+	requests     int
+	socketErrors string
+	statuses     map[int]int
+	rawSummary   string
+	non2xx       int
+}
+
+var (
+	rpsRe      = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	p50Re      = regexp.MustCompile(`(?m)^\s+50%\s+(\S+)`)
+	p99Re      = regexp.MustCompile(`(?m)^\s+99%\s+(\S+)`)
+	totalRe    = regexp.MustCompile(`(\d+) requests in`)
+	sockErrRe  = regexp.MustCompile(`Socket errors: (.*)`)
+	statusRe   = regexp.MustCompile(`(?m)^status (\d+) (\d+)$`)
+	non2xxRe   = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
+	wrkVersion = "wrk -t2 -c64 -d%s --latency -s post.lua URL"
+)
+
+func runWrk(t *testing.T, wrk, url, requests, dur string) wrkResult {
+	t.Helper()
+	script, err := filepath.Abs("testdata/load/post.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(wrk, "-t2", "-c64", "-d"+dur, "--latency", "-s", script, url)
+	cmd.Env = append(os.Environ(), "TOTPEMU_LOAD_REQUESTS="+requests)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("wrk: %v\n%s", err, out)
+	}
+	s := string(out)
+	r := wrkResult{rawSummary: s, statuses: map[int]int{}}
+	if m := rpsRe.FindStringSubmatch(s); m != nil {
+		r.rps, _ = strconv.ParseFloat(m[1], 64)
+	}
+	if m := p50Re.FindStringSubmatch(s); m != nil {
+		r.p50 = m[1]
+	}
+	if m := p99Re.FindStringSubmatch(s); m != nil {
+		r.p99 = m[1]
+	}
+	if m := totalRe.FindStringSubmatch(s); m != nil {
+		r.requests, _ = strconv.Atoi(m[1])
+	}
+	if m := sockErrRe.FindStringSubmatch(s); m != nil {
+		r.socketErrors = m[1]
+	}
+	if m := non2xxRe.FindStringSubmatch(s); m != nil {
+		r.non2xx, _ = strconv.Atoi(m[1])
+	}
+	for _, m := range statusRe.FindAllStringSubmatch(s, -1) {
+		code, _ := strconv.Atoi(m[1])
+		n, _ := strconv.Atoi(m[2])
+		r.statuses[code] = n
+	}
+	if r.rps == 0 || r.p50 == "" || r.p99 == "" {
+		t.Fatalf("wrk output not understood:\n%s", s)
+	}
+	return r
+}
+
+// serveLoopback serves h on 127.0.0.1:0 with the console's http.Server
+// settings until the test ends.
+func serveLoopback(t *testing.T, h http.Handler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, ln, NewHTTPServer("", h, HTTPOptions{}), 5*time.Second) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// countOK counts the 200 answers to one path.
+type countOK struct {
+	h    http.Handler
+	path string
+	ok   atomic.Int64
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) { s.status = code; s.ResponseWriter.WriteHeader(code) }
+
+func (c *countOK) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != c.path {
+		c.h.ServeHTTP(w, r)
+		return
+	}
+	sr := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	c.h.ServeHTTP(sr, r)
+	if sr.status == http.StatusOK {
+		c.ok.Add(1)
+	}
+}
+
+// TestLoadWrk measures verify throughput and latency over loopback with
+// wrk (64 connections, 2 threads) against a bare net/http handler that
+// reads the body and answers a constant, in the same run, and checks that
+// replay stays exact under that load. Set TOTPEMU_LOAD=1 to run it;
+// TOTPEMU_LOAD_DURATION (default 5s) sets each wrk run's length.
+//
+// The requests are realistic verify traffic on 1000 bound devices under
+// step replay: per device, the current code, a wrong code, the previous
+// step's code (older than an accepted one) and the next step's code. Only
+// the first pass accepts codes; the rest are refusals, which cost the
+// server the same work (every step of the window is computed and
+// compared). One more device's single valid code makes up a tenth of the
+// lines: exactly one of those may succeed.
+func TestLoadWrk(t *testing.T) {
+	if os.Getenv(loadEnv) != "1" {
+		t.Skip("load test: set " + loadEnv + "=1 to run it (about 25 s on both cores, needs wrk)")
+	}
+	wrk := testenv.LookPath(t, "load test", "wrk")
+	dur := os.Getenv("TOTPEMU_LOAD_DURATION")
+	if dur == "" {
+		dur = "5s"
+	}
+
+	o := DefaultOptions()
+	o.Lockout = 0 // refusals stay refusals (403), never the cheaper 429
+	f := newFixture(t, o)
+	f.clk.Set(base.Add(time.Hour))
+	type dev struct{ serial, secret string }
+	devs := make([]dev, 1000)
+	for i := range devs {
+		devs[i].serial, devs[i].secret = f.device()
+	}
+	replaySerial, replaySecret := f.device()
+	f.clk.Advance(2 * time.Minute) // past the steps the binds used
+
+	var lines []string
+	verify := func(serial, code string) string {
+		return "/api/v1/devices/" + serial + "/verify\t" + `{"code":"` + code + `"}`
+	}
+	replayLine := verify(replaySerial, f.code(replaySecret, 0))
+	for i, d := range devs {
+		good := f.code(d.secret, 0)
+		wrong := fmt.Sprintf("%06d", (mustAtoi(t, good)+500_000)%1_000_000)
+		lines = append(lines, verify(d.serial, good), verify(d.serial, wrong), verify(d.serial, f.code(d.secret, -1)), verify(d.serial, f.code(d.secret, 1)))
+		if i%3 == 0 {
+			lines = append(lines, replayLine)
+		}
+	}
+	reqFile := filepath.Join(t.TempDir(), "requests.tsv")
+	if err := os.WriteFile(reqFile, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	bare := serveLoopback(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
+	}))
+	counter := &countOK{h: f.srv, path: "/api/v1/devices/" + replaySerial + "/verify"}
+	ref := serveLoopback(t, counter)
+
+	t.Logf("requests: %d lines (%d devices, 4 verify requests each, and %d copies of one device's single valid code)", len(lines), len(devs), len(devs)/3+1)
+	t.Logf("command: TOTPEMU_LOAD_REQUESTS=requests.tsv "+wrkVersion, dur)
+	if la, err := os.ReadFile("/proc/loadavg"); err == nil {
+		t.Logf("load average before the runs: %s", strings.TrimSpace(string(la)))
+	}
+	best := 0.0
+	var totalOK int
+	for round := 1; round <= 2; round++ {
+		b := runWrk(t, wrk, bare, reqFile, dur)
+		r := runWrk(t, wrk, ref, reqFile, dur)
+		ratio := r.rps / b.rps
+		best = max(best, ratio)
+		t.Logf("round %d: bare net/http  %8.0f req/s  p50 %-8s p99 %-8s requests %d  socket errors: %s", round, b.rps, b.p50, b.p99, b.requests, orNone(b.socketErrors))
+		t.Logf("round %d: refserver      %8.0f req/s  p50 %-8s p99 %-8s requests %d  socket errors: %s  statuses %v", round, r.rps, r.p50, r.p99, r.requests, orNone(r.socketErrors), r.statuses)
+		t.Logf("round %d: ratio %.2f", round, ratio)
+		if b.socketErrors != "" || r.socketErrors != "" {
+			t.Errorf("round %d: socket errors: bare %q, refserver %q", round, b.socketErrors, r.socketErrors)
+		}
+		for code := range r.statuses {
+			if code != http.StatusOK && code != http.StatusForbidden {
+				t.Errorf("round %d: refserver answered %d (%d times): want only 200 and 403", round, code, r.statuses[code])
+			}
+		}
+		totalOK += r.statuses[http.StatusOK]
+	}
+	if got := counter.ok.Load(); got != 1 {
+		t.Errorf("replay under load: one valid code submitted thousands of times over 64 connections was accepted %d times, want exactly 1", got)
+	}
+	// Per device, the first of its three valid codes to arrive is accepted,
+	// and a later one only if its step is later still (the order of arrival
+	// over 64 connections varies): 1 to 3 per device, plus the replay
+	// device's one, over both rounds.
+	if totalOK < len(devs)+1 || totalOK > 3*len(devs)+1 {
+		t.Errorf("accepted codes over both rounds: %d, want %d to %d", totalOK, len(devs)+1, 3*len(devs)+1)
+	}
+	if best < 0.7 {
+		t.Errorf("refserver throughput is %.2fx the bare handler's at best, want >= 0.7x", best)
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// BenchmarkVerify is the handler's verify path in process (window -1/+1,
+// step replay, a refused code: the common case under load).
+func BenchmarkVerify(b *testing.B) {
+	o := DefaultOptions()
+	o.Lockout = 0
+	f := newFixture(b, o)
+	serial, secret := f.device()
+	f.clk.Advance(time.Minute)
+	body := fmt.Sprintf(`{"code":%q}`, f.code(secret, -3))
+	path := "/api/v1/devices/" + serial + "/verify"
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if w := f.do("POST", path, body); w.Code != http.StatusForbidden {
+				b.Fatalf("status %d", w.Code)
+			}
+		}
+	})
+}
