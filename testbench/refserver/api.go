@@ -51,10 +51,17 @@ var rejectedBody = func() []byte {
 	return append(b, '\n')
 }()
 
+// Header values shared by every answer (never modified).
+var (
+	jsonType = []string{"application/json"}
+	noStore  = []string{"no-store"}
+	nosniff  = []string{"nosniff"}
+)
+
 func writeRejected(w http.ResponseWriter) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
+	h["Content-Type"] = jsonType
+	h["Cache-Control"] = noStore
 	w.WriteHeader(http.StatusForbidden)
 	_, _ = w.Write(rejectedBody)
 }

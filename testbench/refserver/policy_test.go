@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -220,6 +221,11 @@ func TestBindOneCode(t *testing.T) {
 	}
 	if w := f.verify(serial, f.code(secret, 0)); w.Code != http.StatusForbidden {
 		t.Errorf("bind-codes=1: the bind code again at verify: status %d, want 403 (step replay)", w.Code)
+	}
+	// The test bench tells a one-code server by this answer to an empty
+	// two-code bind on any serial: 400 and "one code" in the message.
+	if w := f.do("POST", "/api/v1/devices/bench-probe/bind", `{"code1": "", "code2": ""}`); w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "one code") {
+		t.Errorf("bind-codes=1, probe with code1 and code2 on an unknown serial: %d %s, want 400 naming one code", w.Code, w.Body)
 	}
 	g := newFixture(t, Options{})
 	serial, secret = g.enroll("carol")

@@ -62,7 +62,7 @@ func (s *Server) LabClock() *clock.Manual { return s.lab }
 // ServeHTTP caps the request body and routes the request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header()["X-Content-Type-Options"] = nosniff
 	s.mux.ServeHTTP(w, r)
 }
 
