@@ -93,6 +93,9 @@ func fill(tmpl string, vars map[string]string, esc func(string) string) (string,
 	return out, nil
 }
 
+// escapePath escapes s as one path segment ("/" included).
+func escapePath(s string) string { return strings.ReplaceAll(url.PathEscape(s), "/", "%2F") }
+
 // jsonEscape escapes s as the content of a JSON string (no quotes).
 func jsonEscape(s string) string {
 	b, _ := json.Marshal(s)
@@ -100,9 +103,18 @@ func jsonEscape(s string) string {
 }
 
 func (t *HTTPTarget) do(ctx context.Context, r Request, vars map[string]string) (*answer, error) {
-	path, err := fill(r.Path, vars, url.PathEscape)
+	// Values in the query part are escaped as query values.
+	p, q, hasQuery := strings.Cut(r.Path, "?")
+	path, err := fill(p, vars, escapePath)
 	if err != nil {
 		return nil, err
+	}
+	if hasQuery {
+		q, err = fill(q, vars, url.QueryEscape)
+		if err != nil {
+			return nil, err
+		}
+		path += "?" + q
 	}
 	ctype := r.ContentType
 	if ctype == "" && r.Body != "" {
