@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -51,10 +52,11 @@ type Account struct {
 	key    *keyCache // set by the constructors; shared by copies
 }
 
-// keyCache holds the precomputed HMAC state of an account.
+// keyCache holds the precomputed HMAC state of an account. Reads are
+// lock-free; mu serialises building it.
 type keyCache struct {
 	mu sync.Mutex
-	ks *keyState
+	ks atomic.Pointer[keyState]
 }
 
 // NewAccount returns an account, validating every parameter. digits 0
@@ -168,12 +170,17 @@ func (a *Account) keyState() *keyState {
 	if c == nil { // not built by a constructor: compute without caching
 		return newKeyState(a.Algorithm, a.secret.bytes())
 	}
+	if ks := c.ks.Load(); ks != nil && ks.alg == a.Algorithm {
+		return ks
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.ks == nil || c.ks.alg != a.Algorithm {
-		c.ks = newKeyState(a.Algorithm, a.secret.bytes())
+	ks := c.ks.Load()
+	if ks == nil || ks.alg != a.Algorithm {
+		ks = newKeyState(a.Algorithm, a.secret.bytes())
+		c.ks.Store(ks)
 	}
-	return c.ks
+	return ks
 }
 
 // AppendCode appends the code of the given step (the HOTP counter) to dst
