@@ -28,6 +28,7 @@ type fakeTarget struct {
 	lockPerUser   bool // the lock covers every device
 
 	clk      *clock.Manual
+	real     clock.Clock // when set, the server's clock instead of clk (real-time tests)
 	rnd      *rand.Rand
 	devices  map[string]*fakeDevice
 	requests int
@@ -113,6 +114,9 @@ func (f *fakeTarget) Verify(_ context.Context, e *Enrollment, code string) Verdi
 
 func (f *fakeTarget) check(d *fakeDevice, bind bool, codes []string) Verdict {
 	now := f.clk.Now()
+	if f.real != nil {
+		now = f.real.Now()
+	}
 	if d == nil {
 		return Verdict{Outcome: Error, Reason: "unknown device"}
 	}

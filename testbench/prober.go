@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/totpemu/totpemu/emulator"
@@ -552,6 +553,30 @@ func (p *prober) rightCode(ctx context.Context, d *device) (string, int64, error
 		}
 	}
 	return "", 0, errors.New("no replay-safe code found")
+}
+
+// prebind, in real time, enrolls and binds now the devices the given
+// roles will use: on a strict target each must wait steps after its bind
+// before its probes are clean, and bound together those waits overlap
+// instead of adding up (MEASURING.md: several enrollments made at the
+// same moment, each waiting for its own instant).
+func (p *prober) prebind(ctx context.Context, roles ...string) error {
+	if p.tm.Virtual() || p.caps.BindCodes == 0 || (p.facts.bindCodesReusable && p.facts.noCodeReplay) {
+		return nil
+	}
+	defer func(s string) { p.scenario = s }(p.scenario)
+	for _, role := range roles {
+		if _, ok := p.roles[role]; ok {
+			continue
+		}
+		p.scenario, _, _ = strings.Cut(role, "-") // the codes count for the scenario that uses the role
+		d, err := p.freshBound(ctx)
+		if err != nil {
+			return err
+		}
+		p.roles[role] = d
+	}
+	return nil
 }
 
 // sniff, in real time, learns cheaply whether the target remembers codes:

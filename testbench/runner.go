@@ -150,7 +150,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.Submissions[name] += 0
 		if name != ScenarioEnroll && !sniffed {
 			sniffed = true
-			if err := r.p.sniff(ctx); err != nil {
+			err := r.p.sniff(ctx)
+			if err == nil {
+				err = r.p.prebind(ctx, prebindRoles(want)...)
+			}
+			if err != nil {
 				if fatal(ctx, err) {
 					return nil, err
 				}
@@ -189,6 +193,21 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// prebindRoles lists the devices the scenarios in want will probe with.
+func prebindRoles(want []string) []string {
+	var roles []string
+	if slices.Contains(want, ScenarioLockout) {
+		roles = append(roles, "lockout")
+	}
+	if slices.Contains(want, ScenarioWindow) {
+		roles = append(roles, "window-up", "window-down")
+	}
+	if slices.Contains(want, ScenarioReplay) {
+		roles = append(roles, "replay-1")
+	}
+	return roles
 }
 
 // fatal reports whether err ends the run rather than one scenario.

@@ -18,7 +18,7 @@ const nistMaxFailures = 100
 func (r *runner) lockout(ctx context.Context) (*LockoutResult, []Check, error) {
 	p := r.p
 	res := &LockoutResult{MaxAttempts: r.cfg.MaxAttempts}
-	d, err := p.freshBound(ctx)
+	d, err := p.deviceFor(ctx, "lockout")
 	if err != nil {
 		return nil, nil, err
 	}
