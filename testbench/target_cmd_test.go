@@ -5,18 +5,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/totpemu/totpemu/clock"
+	"github.com/totpemu/totpemu/internal/testenv"
 )
 
 // buildVerifier builds testdata/verifier into a temporary directory.
 func buildVerifier(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "verifier")
-	gocmd := filepath.Join(runtime.GOROOT(), "bin", "go")
+	gocmd := testenv.LookPath(t, "to build the test verifier", "go")
 	out, err := exec.Command(gocmd, "build", "-o", bin, "./testdata/verifier").CombinedOutput()
 	if err != nil {
 		t.Fatalf("building the verifier: %v\n%s", err, out)
