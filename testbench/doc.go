@@ -1,36 +1,58 @@
 // Package testbench measures what a TOTP server really accepts: enrollment,
 // the skew window, replay protection and lockout, against any target.
 //
-// A Target is the server under test (target.go): it enrolls a device
-// (Enroll returns the otpauth key material: a QR image, a URI or a manual
-// key), binds it with one or two codes and judges codes, each answer a
-// Verdict (Accepted, Rejected, Locked, Throttled or Error). Targets:
+// A Target (target.go) is the server under test: Enroll returns the key
+// material it showed (a QR image, an otpauth URI, a manual key), Bind
+// completes enrollment with one or two codes, Verify judges a code. Each
+// answer is a Verdict: Accepted, Rejected, Locked, Throttled ("slow down",
+// not a judgement) or Error. Targets:
 //
-//   - HTTPTarget (target_http.go), driven by a Config file (config.go): any
-//     JSON API, the reference console among them (RefConsoleConfig and
-//     examples/refserver.yaml). When the target offers a lab clock (the
-//     reference console's --lab), it implements LabClock and the bench runs
-//     in virtual time.
-//   - CommandTarget (target_cmd.go): a command run once per verdict with
-//     the code as its last argument and in $TOTPEMU_CODE; exit 0 accepts.
-//   - StartEmbedded (embedded.go): the reference console started on
-//     127.0.0.1:0 and driven over HTTP, the default target.
+//   - HTTPTarget (target_http.go) follows a TargetConfig (config.go,
+//     YAML or JSON, ${ENV} expanded): any JSON API. RefConsoleConfig and
+//     examples/refserver.yaml describe the reference console; RefConsole
+//     builds that target for a URL (--target URL) and finds its lab clock.
+//   - CommandTarget (target_cmd.go): a command run once per code, the code
+//     as its last argument and in $TOTPEMU_CODE; exit 0 accepts. Commands
+//     are split by SplitCommand (split.go), never by a shell.
+//   - StartEmbedded (refconsole.go): the reference console on 127.0.0.1:0
+//     in lab mode, driven over HTTP: the default target.
 //
-// Time (time.go): scenarios ask a clock.Waiter for the truth and to wait.
-// In virtual time (VirtualTime) Wait advances the bench's clock and the
-// target's lab clock together and costs nothing; in real time (RealTime)
-// it sleeps, and the truth is the NTP-corrected clock or the system clock.
+// Time (time.go): scenarios take the truth from a Time and ask it to wait.
+// VirtualTime drives a target's LabClock: Wait advances the bench's clock
+// and the target's together and costs nothing. RealTime sleeps, with the
+// truth from NTP (the local clock's measured offset goes in the report) or
+// from the system clock.
 //
-// Scenarios (scenario_*.go), run in this order so that one never confounds
-// the next: enroll, lockout, window, replay. Each probes the target through
-// a prober (prober.go), which follows MEASURING.md: codes are chosen by
-// step offset k from the true step, a refusal counts only when it is
-// clean (the code never accepted on that enrollment and its step after
-// every step accepted there, so neither replay policy nor a bind's
-// consumed steps can explain it), lockout budgets are spread over fresh
-// enrollments, 429 answers are backed off as told, transient errors retried
-// a bounded number of times, and every code submitted is counted.
+// Scenarios (scenario_*.go) run in the order enroll, lockout, window,
+// replay: the lockout count spreads the window's probes over enrollments,
+// and replay needs two steps known to be in the window. They probe through
+// a prober (prober.go), which applies MEASURING.md:
 //
-// Run (runner.go) runs the scenarios and returns a Report (report.go) with
-// named checks (pass, warn, fail); WriteText and WriteJSON render it.
+//   - codes are chosen by step offset k from the true step, each probe in
+//     the middle of a step (virtual time) or away from its edges (real time);
+//   - an accept always counts; a refusal counts only when it is clean: the
+//     code never accepted on that enrollment and its step after every step
+//     accepted there (bind included), unless the target has shown that it
+//     ignores such codes (facts). Otherwise the prober waits until the
+//     probe is clean and asks again;
+//   - a bind is searched for at offsets 0, 1, -1, ... when the current
+//     codes are refused (a server whose clock is off);
+//   - enrollments are replaced before the lockout count is reached;
+//     a lock is waited out when a fresh enrollment comes locked too;
+//   - Throttled answers are backed off as Retry-After says, errors retried
+//     a bounded number of times, every code submitted counted per scenario;
+//   - in real time, a first check (sniff) re-submits a code to learn if the
+//     target remembers codes at all: if not, nothing ever needs to wait;
+//     otherwise the scenarios' enrollments are bound together (prebind) so
+//     their waits overlap.
+//
+// The window is measured relative to the true step at the probe. A server
+// whose own clock is off by whole steps shows its window shifted by them
+// (codes alone cannot tell the two apart); the skew ranges are then what a
+// device with a given clock error really gets.
+//
+// Run (runner.go) returns a Report (report.go): results per scenario,
+// named checks (pass, warn, fail, skip), codes submitted per scenario.
+// WriteText and WriteJSON (report_text.go) render it. New scenarios add a
+// name to Scenarios, a case in Run and a field in Results.
 package testbench
