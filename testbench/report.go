@@ -25,7 +25,7 @@ type Report struct {
 	Scenarios   []string       `json:"scenarios"`
 	Results     Results        `json:"results"`
 	Checks      []Check        `json:"checks"`
-	Submissions map[string]int `json:"submissions"` // codes submitted per scenario
+	Submissions map[string]int `json:"submissions"` // codes submitted per scenario ("setup": the real-time replay sniff)
 	Enrollments int            `json:"enrollments"` // devices enrolled on the target
 	Notes       []string       `json:"notes,omitempty"`
 }

@@ -148,9 +148,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.Scenarios = append(rep.Scenarios, name)
 		r.p.scenario = name
 		rep.Submissions[name] += 0
-		if name != ScenarioEnroll && !sniffed {
+		if !sniffed {
 			sniffed = true
+			// The sniff's codes count as "setup": no scenario asked for them.
+			r.p.scenario = "setup"
 			err := r.p.sniff(ctx)
+			r.p.scenario = name
 			if err == nil {
 				err = r.p.prebind(ctx, prebindRoles(want)...)
 			}
