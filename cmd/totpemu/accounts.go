@@ -100,7 +100,7 @@ func removeAccount(e *env, flag, query string) error {
 		return err
 	})
 	if err != nil {
-		return inputErr(fmt.Errorf("accounts remove: %w", err), `run "totpemu accounts" to list them`)
+		return stateErr(fmt.Errorf("accounts remove: %w", err), `run "totpemu accounts" to list them`)
 	}
 	fmt.Fprintf(e.stdout, "removed %s\n", removed.Label())
 	return nil

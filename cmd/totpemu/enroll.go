@@ -107,7 +107,7 @@ func runEnroll(ctx context.Context, e *env, args []string) error {
 		return nil
 	})
 	if err != nil {
-		return inputErr(fmt.Errorf("enroll: %w", err), "")
+		return stateErr(fmt.Errorf("enroll: %w", err), "")
 	}
 	now := e.clock.Now()
 	for _, a := range accts {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/pflag"
@@ -116,7 +117,17 @@ func loadState(e *env, flag string) (*emulator.State, string, error) {
 	}
 	st, err := emulator.Load(path)
 	if err != nil {
-		return nil, path, inputErr(err, "")
+		return nil, path, stateErr(err, "")
 	}
 	return st, path, nil
+}
+
+// stateErr reports a state file error (exit 2), with the emulator's hint
+// when it refused the file, else with hint.
+func stateErr(err error, hint string) error {
+	var se *emulator.StateError
+	if errors.As(err, &se) && se.Hint != "" {
+		hint = se.Hint
+	}
+	return inputErr(err, hint)
 }
