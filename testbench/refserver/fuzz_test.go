@@ -1,9 +1,11 @@
 package refserver
 
 import (
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -27,6 +29,32 @@ func FuzzBodies(f *testing.F) {
 			if w := fx.do(http.MethodPost, p, body); !allowed[w.Code] {
 				t.Errorf("POST %s %q: status %d", p, body, w.Code)
 			}
+		}
+	})
+}
+
+// FuzzFastCode: whenever fastCode reads a body, encoding/json (as the
+// general path runs it) reads the same code and nothing else.
+func FuzzFastCode(f *testing.F) {
+	for _, s := range []string{`{"code":"123456"}`, ` { "code" : "12 34" } `, `{"code":"12\u00334"}`, `{"CODE":"1"}`, `{"code":"1"}x`, "{\"code\":\"\x7f\"}"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		code, ok := fastCode([]byte(body))
+		if !ok {
+			return
+		}
+		var req codesRequest
+		dec := json.NewDecoder(strings.NewReader(body))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			t.Fatalf("fastCode read %q from %q; encoding/json refuses it: %v", code, body, err)
+		}
+		if _, err := dec.Token(); err == nil {
+			t.Fatalf("fastCode read %q from %q; encoding/json finds trailing data", code, body)
+		}
+		if req.Code == nil || *req.Code != code || req.Code1 != nil || req.Code2 != nil {
+			t.Fatalf("fastCode read %q from %q; encoding/json reads %+v", code, body, req)
 		}
 	})
 }

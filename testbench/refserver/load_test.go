@@ -13,13 +13,14 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/totpemu/totpemu/internal/testenv"
 )
 
-// LoadEnv turns the wrk load test on: it takes about 25 s and both cores.
+// loadEnv turns the wrk load test on: it takes about 25 s and both cores.
 const loadEnv = "TOTPEMU_LOAD"
 
 // wrkResult is what the load test reads from wrk's output.
@@ -31,6 +32,7 @@ type wrkResult struct {
 	statuses     map[int]int
 	rawSummary   string
 	non2xx       int
+	cpuPerReq    time.Duration // the server's CPU time per request (this process; wrk runs apart)
 }
 
 var (
@@ -44,8 +46,18 @@ var (
 	wrkVersion = "wrk -t2 -c64 -d%s --latency -s post.lua URL"
 )
 
+// cpuTime is this process's user+system CPU time so far.
+func cpuTime(t *testing.T) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 func runWrk(t *testing.T, wrk, url, requests, dur string) wrkResult {
 	t.Helper()
+	before := cpuTime(t)
 	script, err := filepath.Abs("testdata/load/post.lua")
 	if err != nil {
 		t.Fatal(err)
@@ -81,9 +93,10 @@ func runWrk(t *testing.T, wrk, url, requests, dur string) wrkResult {
 		n, _ := strconv.Atoi(m[2])
 		r.statuses[code] = n
 	}
-	if r.rps == 0 || r.p50 == "" || r.p99 == "" {
+	if r.rps == 0 || r.p50 == "" || r.p99 == "" || r.requests == 0 {
 		t.Fatalf("wrk output not understood:\n%s", s)
 	}
+	r.cpuPerReq = (cpuTime(t) - before) / time.Duration(r.requests)
 	return r
 }
 
@@ -211,9 +224,9 @@ func TestLoadWrk(t *testing.T) {
 		r := runWrk(t, wrk, ref, reqFile, dur)
 		ratio := r.rps / b.rps
 		best = max(best, ratio)
-		t.Logf("round %d: bare net/http  %8.0f req/s  p50 %-8s p99 %-8s requests %d  socket errors: %s", round, b.rps, b.p50, b.p99, b.requests, orNone(b.socketErrors))
-		t.Logf("round %d: refserver      %8.0f req/s  p50 %-8s p99 %-8s requests %d  socket errors: %s  statuses %v", round, r.rps, r.p50, r.p99, r.requests, orNone(r.socketErrors), r.statuses)
-		t.Logf("round %d: ratio %.2f", round, ratio)
+		t.Logf("round %d: bare net/http  %8.0f req/s  p50 %-8s p99 %-8s requests %d  server CPU %v/req  socket errors: %s", round, b.rps, b.p50, b.p99, b.requests, b.cpuPerReq, orNone(b.socketErrors))
+		t.Logf("round %d: refserver      %8.0f req/s  p50 %-8s p99 %-8s requests %d  server CPU %v/req  socket errors: %s  statuses %v", round, r.rps, r.p50, r.p99, r.requests, r.cpuPerReq, orNone(r.socketErrors), r.statuses)
+		t.Logf("round %d: throughput ratio %.2f; server CPU per request ratio (bare/refserver) %.2f", round, ratio, float64(b.cpuPerReq)/float64(r.cpuPerReq))
 		if b.socketErrors != "" || r.socketErrors != "" {
 			t.Errorf("round %d: socket errors: bare %q, refserver %q", round, b.socketErrors, r.socketErrors)
 		}
