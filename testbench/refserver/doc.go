@@ -7,7 +7,9 @@
 // pquerna/otp's totp.GenerateCodeCustom at the server's time for every step
 // of the window and compared in constant time; totp.Validate, which reads
 // the wall clock, is never used. This package never imports the emulator,
-// so a bug in one cannot hide in the other.
+// so a bug in one cannot hide in the other. A device keeps the codes of its
+// last few steps (a code of a step never changes), so a flood of guesses
+// costs no HMAC work; every step of the window is still compared.
 //
 // The JSON API (errors are {"error": CODE, "message": TEXT}):
 //
@@ -47,8 +49,19 @@
 // clock.Manual that a client reads and moves over HTTP, so a test bench can
 // run in virtual time; ClockOffset still applies on top of it.
 //
-// Serving: NewHTTPServer wraps a handler in an http.Server with timeouts and
-// header limits; Serve and ListenAndServe run it until a context is done,
-// then shut down gracefully; Start runs a Server on an address such as
-// 127.0.0.1:0 and returns its URL (the test bench's embedded console).
+// Serving: NewHTTPServer wraps a handler in an http.Server with the
+// timeouts and header limit of HTTPOptions (1 MB of headers is answered
+// 431); Serve and ListenAndServe run it until a context is done, then shut
+// down gracefully, letting requests in flight finish; Start (or
+// StartHandler, for a Server already made) runs a Server on an address such
+// as 127.0.0.1:0 and returns a Running with its URL and Close (the test
+// bench's embedded console).
+//
+// Tests: handler table tests on a manual clock for each policy; the
+// console's flow with a cookie-keeping client; slow headers and graceful
+// shutdown in a synctest bubble; a browser test in real Chromium
+// (browser_test.go, package refserver_test, the only place the emulator
+// and scanner are imported); and an opt-in load test with wrk
+// (TOTPEMU_LOAD=1, testdata/load/post.lua) against a bare net/http
+// handler.
 package refserver
