@@ -8,8 +8,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -103,5 +106,71 @@ func TestServeAddrInUse(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "totpemu: error: serve: listen on "+ln.Addr().String()) {
 		t.Errorf("serve on a taken address: stderr %q", stderr.String())
+	}
+}
+
+// TestServeSIGTERMProcess builds totpemu and sends the real process SIGTERM
+// while a request's body is still arriving: the request is answered and
+// the process exits 0. It is skipped with -short (it builds the binary).
+func TestServeSIGTERMProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the totpemu binary; skipped with -short")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool on PATH to build totpemu")
+	}
+	bin := filepath.Join(t.TempDir(), "totpemu")
+	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := bufio.NewScanner(stderr)
+	if !lines.Scan() {
+		t.Fatalf("no startup line")
+	}
+	m := regexp.MustCompile(`on http://(127\.0\.0\.1:\d+)/`).FindStringSubmatch(lines.Text())
+	if m == nil {
+		t.Fatalf("startup line %q has no address", lines.Text())
+	}
+	c, err := net.Dial("tcp", m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	body := `{"account":"sigterm@example.com"}`
+	fmt.Fprintf(c, "POST /api/v1/devices HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n%s", m[1], len(body), body[:5])
+	// The server has accepted and is reading this request once another
+	// connection's request is answered after it (accept is in order).
+	if resp, err := http.Get("http://" + m[1] + "/healthz"); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(c, body[5:]); err != nil {
+		t.Fatalf("finishing the body after SIGTERM: %v", err)
+	}
+	r, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("request in flight at SIGTERM: %v", err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusCreated {
+		t.Errorf("request in flight at SIGTERM: status %d, want 201", r.StatusCode)
+	}
+	_, _ = io.Copy(io.Discard, stderr) // the rest of stderr, before Wait closes it
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("totpemu serve after SIGTERM: %v, want exit 0", err)
 	}
 }
