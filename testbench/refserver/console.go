@@ -164,6 +164,9 @@ func (c *console) signin(w http.ResponseWriter, r *http.Request) {
 		c.render(w, http.StatusForbidden, "signin", se, view{Title: "Sign in", Error: "Wrong user name or password."})
 		return
 	}
+	if _, ok := c.s.store.get(c.ss.mfaSerial); !ok {
+		c.ss.mfaSerial = "" // no MFA, or its device was deleted over the API
+	}
 	if c.ss.mfaSerial == "" {
 		se.user = DemoUser
 		redirect(w, r, "/console/")

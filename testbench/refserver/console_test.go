@@ -142,6 +142,22 @@ func TestConsoleFlow(t *testing.T) {
 	b.has("Account Protection", "signed in with MFA")
 	b.post("/console/mfa/remove", nil)
 	b.has("Not enabled", "after Remove MFA")
+
+	// A device deleted over the API no longer guards the password.
+	b.post("/console/mfa/enable", nil)
+	secret = strings.ReplaceAll(keyRe.FindStringSubmatch(b.page)[1], " ", "")
+	f.clk.Advance(time.Minute)
+	b.post("/console/mfa/bind", url.Values{"code1": {f.code(secret, -1)}, "code2": {f.code(secret, 0)}})
+	serial := regexp.MustCompile(`<code>(mfa-[0-9a-f]+)</code>`).FindStringSubmatch(b.page)
+	if serial == nil {
+		t.Fatalf("no serial on the account page:\n%s", b.page)
+	}
+	if w := f.do("DELETE", "/api/v1/devices/"+serial[1], ""); w.Code != 200 {
+		t.Fatalf("DELETE %s: %d", serial[1], w.Code)
+	}
+	b.post("/console/signout", nil)
+	b.post("/console/signin", url.Values{"username": {"demo"}, "password": {"demo-password"}})
+	b.has("Not enabled", "sign-in after the MFA device was deleted over the API")
 }
 
 // TestConsoleOneCodeAndGuards: BindCodes 1 shows one code field; pages
