@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 const corpusDir = "testdata/corpus"
@@ -69,7 +70,11 @@ func TestCorpus(t *testing.T) {
 		t.Run(e.File, func(t *testing.T) {
 			t.Parallel()
 			data := readCorpusFile(t, e.File)
-			qrs, err := DecodeImageBytes(context.Background(), e.File, data, DecodeOptions{})
+			// A generous deadline: under -race on a busy machine the 4K
+			// images take seconds; the default would turn slowness into failures.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			qrs, err := DecodeImageBytes(ctx, e.File, data, DecodeOptions{})
 			if e.Error != "" {
 				if err == nil {
 					t.Fatalf("%s: decoded %d codes, want error %s", e.File, len(qrs), e.Error)

@@ -13,12 +13,45 @@ import (
 // a decode of a 4K screenshot's half-size version well under 150 MB.
 const upscaleMaxPixels = 3840 * 2160
 
+// minUpscaleCandidates is how many finder pattern candidates the
+// full-resolution rungs must have seen before the (costly) upscale rungs
+// run: a code too fine to decode still shows some of its finder patterns,
+// while a page without a code rarely does.
+// Images of at most alwaysUpscalePixels (a code framed by a camera, a
+// bare code) are cheap to enlarge and always get the upscale rungs.
+const (
+	minUpscaleCandidates = 2
+	alwaysUpscalePixels  = 512 * 512
+)
+
 // ladder holds the luminance planes the rungs share, built on first use.
 type ladder struct {
 	img                image.Image
 	base, inv          *lumaSource
 	up, upInv          *lumaSource
+	str, strInv        *lumaSource
+	strDone            bool
 	upscaleUnavailable bool
+}
+
+// stretched is the plain luminance with its contrast stretched to the full
+// range (1st to 99th percentile mapped to 0..255), as a camera's auto
+// exposure would: gozxing's HybridBinarizer loses dark modules lighter than
+// about 155 on white (screen glare). Nil when the image already spans most
+// of the range or is flat.
+func (l *ladder) stretched() *lumaSource {
+	if !l.strDone {
+		l.strDone = true
+		l.str = l.plain().stretched()
+	}
+	return l.str
+}
+
+func (l *ladder) stretchedInverted() *lumaSource {
+	if l.strInv == nil && l.stretched() != nil {
+		l.strInv = l.stretched().inverted()
+	}
+	return l.strInv
 }
 
 func (l *ladder) plain() *lumaSource {
@@ -72,6 +105,8 @@ var rungs = []rung{
 	{name: "inverted", source: (*ladder).inverted, scale: 1},
 	{name: "try-harder", source: (*ladder).plain, tryHarder: true, scale: 1},
 	{name: "try-harder-inverted", source: (*ladder).inverted, tryHarder: true, scale: 1},
+	{name: "stretched", source: (*ladder).stretched, scale: 1},
+	{name: "stretched-inverted", source: (*ladder).stretchedInverted, scale: 1},
 	{name: "upscale-2x", source: (*ladder).upscaled, scale: 0.5, upscale: true},
 	{name: "upscale-2x-inverted", source: (*ladder).upscaledInverted, scale: 0.5, upscale: true},
 }
@@ -81,14 +116,20 @@ var rungs = []rung{
 func runLadder(ctx context.Context, img image.Image) ([]QR, error) {
 	b := img.Bounds()
 	l := &ladder{img: img, upscaleUnavailable: 4*b.Dx()*b.Dy() > upscaleMaxPixels}
+	candidates := 0
+	seen := func() { candidates++ }
 	for _, r := range rungs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if r.upscale && l.upscaleUnavailable {
+		if r.upscale && (l.upscaleUnavailable || candidates < minUpscaleCandidates && b.Dx()*b.Dy() > alwaysUpscalePixels) {
 			continue
 		}
-		qrs, err := readCodes(r.source(l), r.tryHarder)
+		src := r.source(l)
+		if src == nil {
+			continue
+		}
+		qrs, err := readCodes(src, r.tryHarder, seen)
 		if err != nil || len(qrs) == 0 {
 			continue
 		}

@@ -23,21 +23,27 @@ const maxQuietZone = 10
 // It reads gozxing's detector and decoder directly rather than through
 // qrcode.QRCodeReader so that the symbol's dimension (hence its version) and
 // the finder pattern centres (hence pixels per module) stay available.
-func readCodes(src gozxing.LuminanceSource, tryHarder bool) ([]QR, error) {
+//
+// seen, when not nil, is called for every candidate finder pattern centre
+// the detectors find, decoded or not.
+func readCodes(src gozxing.LuminanceSource, tryHarder bool, seen func()) ([]QR, error) {
 	bin := gozxing.NewHybridBinarizer(src)
 	matrix, err := bin.GetBlackMatrix()
 	if err != nil {
 		return nil, err
 	}
-	var hints map[gozxing.DecodeHintType]interface{}
+	hints := map[gozxing.DecodeHintType]interface{}{}
 	if tryHarder {
-		hints = map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true}
+		hints[gozxing.DecodeHintType_TRY_HARDER] = true
+	}
+	if seen != nil {
+		hints[gozxing.DecodeHintType_NEED_RESULT_POINT_CALLBACK] = gozxing.ResultPointCallback(func(gozxing.ResultPoint) { seen() })
 	}
 	dec := decoder.NewDecoder()
 	var out []QR
 	if results, err := multidetector.NewMultiDetector(matrix).DetectMulti(hints); err == nil {
 		for _, dr := range results {
-			if qr, ok := decodeOne(dec, matrix, dr, hints); ok {
+			if qr, ok := decodeOne(dec, matrix, dr); ok {
 				out = appendUnique(out, qr)
 			}
 		}
@@ -49,7 +55,7 @@ func readCodes(src gozxing.LuminanceSource, tryHarder bool) ([]QR, error) {
 	if err != nil {
 		return nil, err
 	}
-	if qr, ok := decodeOne(dec, matrix, dr, hints); ok {
+	if qr, ok := decodeOne(dec, matrix, dr); ok {
 		return []QR{qr}, nil
 	}
 	return nil, errNotDecoded
@@ -58,9 +64,9 @@ func readCodes(src gozxing.LuminanceSource, tryHarder bool) ([]QR, error) {
 var errNotDecoded = errors.New("qr symbol detected but not decoded")
 
 // decodeOne decodes one detected symbol and measures it.
-func decodeOne(dec *decoder.Decoder, matrix *gozxing.BitMatrix, dr *common.DetectorResult, hints map[gozxing.DecodeHintType]interface{}) (QR, bool) {
+func decodeOne(dec *decoder.Decoder, matrix *gozxing.BitMatrix, dr *common.DetectorResult) (QR, bool) {
 	bits := dr.GetBits()
-	res, err := dec.Decode(bits, hints)
+	res, err := dec.Decode(bits, nil)
 	if err != nil {
 		return QR{}, false
 	}

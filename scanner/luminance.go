@@ -154,6 +154,39 @@ func (s *lumaSource) inverted() *lumaSource {
 	return out
 }
 
+// stretched returns a copy whose 1st..99th percentile range is stretched
+// to 0..255, or nil when that range already exceeds 160 levels (nothing to
+// gain) or is under 8 (a flat image: stretching would only amplify noise).
+func (s *lumaSource) stretched() *lumaSource {
+	var hist [256]int
+	for _, v := range s.pix {
+		hist[v]++
+	}
+	cut := len(s.pix) / 100
+	lo, hi, n := 0, 255, 0
+	for lo < 255 && n+hist[lo] <= cut {
+		n += hist[lo]
+		lo++
+	}
+	n = 0
+	for hi > 0 && n+hist[hi] <= cut {
+		n += hist[hi]
+		hi--
+	}
+	if hi-lo > 160 || hi-lo < 8 {
+		return nil
+	}
+	var table [256]byte
+	for v := range table {
+		table[v] = byte(min(255, max(0, (v-lo)*255/(hi-lo))))
+	}
+	out := &lumaSource{LuminanceSourceBase: s.LuminanceSourceBase, pix: make([]byte, len(s.pix))}
+	for i, v := range s.pix {
+		out.pix[i] = table[v]
+	}
+	return out
+}
+
 // gray returns the buffer as an *image.Gray sharing its pixels (read only).
 func (s *lumaSource) gray() *image.Gray {
 	return &image.Gray{Pix: s.pix, Stride: s.Width, Rect: image.Rect(0, 0, s.Width, s.Height)}

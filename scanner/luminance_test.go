@@ -105,3 +105,31 @@ func TestLumaSourceInvertAndRows(t *testing.T) {
 		t.Errorf("GetRow(2) on a 2-row source: no error")
 	}
 }
+
+func TestLumaSourceStretched(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		lo, hi uint8
+		want   bool
+	}{
+		{"190-255-stretched", 190, 255, true},
+		{"0-255-full-range", 0, 255, false},
+		{"250-255-flat", 250, 255, false},
+	} {
+		img := image.NewGray(image.Rect(0, 0, 10, 10))
+		for i := range img.Pix {
+			img.Pix[i] = tc.hi
+			if i%2 == 0 {
+				img.Pix[i] = tc.lo
+			}
+		}
+		st := newLumaSource(img).stretched()
+		if (st != nil) != tc.want {
+			t.Errorf("%s: stretched %v, want %v", tc.name, st != nil, tc.want)
+			continue
+		}
+		if st != nil && (st.pix[0] != 0 || st.pix[1] != 255) {
+			t.Errorf("%s: stretched to %d..%d, want 0..255", tc.name, st.pix[0], st.pix[1])
+		}
+	}
+}
