@@ -5,7 +5,7 @@ package scanner
 // The image side of the scanner: raster bytes -> image -> QR codes.
 //
 //   image.go          DecodeImageBytes, DecodeImage, DecodeOptions, QR, the caps
-//   decode_ladder.go  the strategy ladder (plain, inverted, TRY_HARDER, 2x upscale)
+//   decode_ladder.go  the strategy ladder (plain, inverted, TRY_HARDER, contrast stretch, 2x upscale)
 //   decode_qr.go      one gozxing pass: detect, decode, measure (version, px/module, quiet zone)
 //   luminance.go      gozxing.LuminanceSource built straight from the pixel buffer
 //   camera.go         Camera profiles that degrade an image like a phone camera
@@ -44,6 +44,11 @@ type DecodeOptions struct {
 	// header (image.DecodeConfig) before the pixels are decoded. Zero means
 	// DefaultMaxPixels.
 	MaxPixels int
+	// Camera, when set, degrades the image before decoding: the codes are
+	// found in the image as given, framed (cropped to them plus ten
+	// modules), and the frame is passed through the camera; the QR results
+	// describe what the camera saw (coordinates in its frame).
+	Camera *Camera
 }
 
 func (o DecodeOptions) withDefaults() DecodeOptions {
@@ -70,8 +75,8 @@ type QR struct {
 	// The QR specification asks for 4.
 	QuietZoneModules float64
 	// Strategy names the rung of the decoding ladder that found the code:
-	// plain, inverted, try-harder, try-harder-inverted, upscale-2x,
-	// upscale-2x-inverted.
+	// plain, inverted, try-harder, try-harder-inverted, stretched,
+	// stretched-inverted (low contrast), upscale-2x, upscale-2x-inverted.
 	Strategy string
 }
 
@@ -168,6 +173,9 @@ func decodeImage(ctx context.Context, name string, img image.Image, opts DecodeO
 			done <- r
 		}()
 		r.qrs, r.err = runLadder(ctx, img)
+		if r.err == nil && opts.Camera != nil {
+			r.qrs, r.err = throughCamera(ctx, img, r.qrs, opts)
+		}
 	}()
 	select {
 	case r := <-done:
@@ -178,4 +186,20 @@ func decodeImage(ctx context.Context, name string, img image.Image, opts DecodeO
 	case <-ctx.Done():
 		return nil, fmt.Errorf("%s: decoding stopped: %w", name, ctx.Err())
 	}
+}
+
+// throughCamera decodes img again as opts.Camera sees it, given the codes
+// found in img.
+func throughCamera(ctx context.Context, img image.Image, qrs []QR, opts DecodeOptions) ([]QR, error) {
+	framed, scale := opts.Camera.frame(img, qrs)
+	b := framed.Bounds()
+	if err := checkPixels(int(float64(b.Dx())*scale)+1, int(float64(b.Dy())*scale)+1, opts.MaxPixels); err != nil {
+		return nil, fmt.Errorf("camera %s: %w", opts.Camera.Name, err)
+	}
+	seen := opts.Camera.apply(framed, scale)
+	qrs, err := runLadder(ctx, seen)
+	if err != nil {
+		return nil, fmt.Errorf("through camera %s: %w", opts.Camera.Name, err)
+	}
+	return qrs, nil
 }
