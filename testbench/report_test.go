@@ -1,0 +1,98 @@
+package testbench
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestReportsOfABrokenTarget renders the report of a target whose clock
+// is 20 minutes off (nothing binds, no window is found): every scenario
+// fails with a reason and both formats still come out whole.
+func TestReportsOfABrokenTarget(t *testing.T) {
+	f := newFake()
+	f.offset = 20 * time.Minute
+	rep := runFake(t, f)
+	if !rep.Failed() {
+		t.Fatalf("no failed check: %+v", rep.Checks)
+	}
+	var text bytes.Buffer
+	if err := WriteText(&text, rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"enroll.bind", "FAIL", "no bind accepted", "result: "} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, text.String())
+		}
+	}
+	var js bytes.Buffer
+	if err := WriteJSON(&js, rep); err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]any
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+		t.Fatalf("JSON report does not parse: %v", err)
+	}
+	for _, key := range []string{"target", "time_source", "results", "checks", "submissions"} {
+		if _, ok := back[key]; !ok {
+			t.Errorf("JSON report lacks %q", key)
+		}
+	}
+}
+
+// TestReportJSONFields pins the JSON names the issue asks for.
+func TestReportJSONFields(t *testing.T) {
+	rep := runFake(t, newFake())
+	var js bytes.Buffer
+	if err := WriteJSON(&js, rep); err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Target     string `json:"target"`
+		TimeSource struct {
+			Kind     string   `json:"kind"`
+			OffsetMS *float64 `json:"offset_ms"`
+		} `json:"time_source"`
+		Results struct {
+			Window struct {
+				Back      *int        `json:"back_steps"`
+				Forward   *int        `json:"forward_steps"`
+				Always    *[2]float64 `json:"always_accepted_skew_s"`
+				Sometimes *[2]float64 `json:"sometimes_accepted_skew_s"`
+			} `json:"window"`
+			Replay struct {
+				Same, Older, Reformatted *bool
+			} `json:"replay"`
+			Lockout struct {
+				Failures *int  `json:"failures_before_lock"`
+				Refused  *bool `json:"right_code_refused_when_locked"`
+				Resets   *bool `json:"success_resets"`
+			} `json:"lockout"`
+		} `json:"results"`
+		Checks      []Check        `json:"checks"`
+		Submissions map[string]int `json:"submissions"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(js.Bytes()))
+	if err := dec.Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	w := r.Results.Window
+	if r.Target != "fake" || r.TimeSource.Kind != TimeVirtual || w.Back == nil || *w.Back != 1 || *w.Forward != 1 ||
+		*w.Always != [2]float64{-30, 30} || *w.Sometimes != [2]float64{-60, 60} {
+		t.Errorf("window JSON %s", js.String())
+	}
+	l := r.Results.Lockout
+	if l.Failures == nil || *l.Failures != 5 || !*l.Refused || !*l.Resets {
+		t.Errorf("lockout JSON %s", js.String())
+	}
+	for _, key := range []string{`"same_code_rejected": true`, `"older_code_rejected": true`, `"reformatted_code_rejected": true`} {
+		if !strings.Contains(js.String(), key) {
+			t.Errorf("JSON lacks %s", key)
+		}
+	}
+	if len(r.Checks) == 0 || r.Submissions["window"] == 0 {
+		t.Errorf("checks %v submissions %v", r.Checks, r.Submissions)
+	}
+}
