@@ -36,8 +36,9 @@ type apiError struct {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
+	h := w.Header()
+	h["Content-Type"] = jsonType
+	h["Cache-Control"] = noStore
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
@@ -225,6 +226,12 @@ func (s *Server) createDevice(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// verifyResponse is the answer to an accepted verify.
+type verifyResponse struct {
+	Serial string `json:"serial"`
+	Result string `json:"result"` // "accepted"
+}
+
 type codesRequest struct {
 	Code  *string `json:"code"`
 	Code1 *string `json:"code1"`
@@ -302,7 +309,7 @@ func (s *Server) verifyDevice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.answer(w, d, s.check(d, false, *req.Code)) {
-		writeJSON(w, http.StatusOK, map[string]any{"serial": d.serial, "result": "accepted"})
+		writeJSON(w, http.StatusOK, verifyResponse{Serial: d.serial, Result: "accepted"})
 	}
 }
 
