@@ -85,7 +85,8 @@ type prober struct {
 	period     time.Duration
 	nEnroll    int
 	roles      map[string]*device
-	lockedAll  bool // a fresh enrollment came locked: the lock is not per device
+	lockedAll  bool  // a fresh enrollment came locked: the lock is not per device
+	bindErr    error // the bind search found nothing: later binds fail at once
 }
 
 func newProber(t Target, tm *Time, maxSteps int, progress io.Writer, account string) *prober {
@@ -190,6 +191,9 @@ func (p *prober) bind(ctx context.Context, d *device) error {
 		d.bound = true
 		return nil
 	}
+	if p.bindErr != nil {
+		return p.bindErr // searched once already: no need to spend codes again
+	}
 	var last Verdict
 	for _, j := range p.bindOrder() {
 		for try := 0; try < maxProbeTries; try++ {
@@ -242,7 +246,8 @@ func (p *prober) bind(ctx context.Context, d *device) error {
 			break
 		}
 	}
-	return fmt.Errorf("no bind accepted with codes within %d steps of the true time (last answer: %v)", p.maxSteps, last)
+	p.bindErr = fmt.Errorf("no bind accepted with codes within %d steps of the true time (last answer: %v)", p.maxSteps, last)
+	return p.bindErr
 }
 
 // send submits with fn, backing off on Throttled and retrying Error a

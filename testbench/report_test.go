@@ -18,6 +18,10 @@ func TestReportsOfABrokenTarget(t *testing.T) {
 	if !rep.Failed() {
 		t.Fatalf("no failed check: %+v", rep.Checks)
 	}
+	// The bind search runs once: later scenarios do not spend codes on it.
+	if total := rep.Submissions[ScenarioEnroll] + rep.Submissions[ScenarioLockout] + rep.Submissions[ScenarioWindow]; total != rep.Submissions[ScenarioEnroll] {
+		t.Errorf("submissions %v: the bind search was repeated", rep.Submissions)
+	}
 	var text bytes.Buffer
 	if err := WriteText(&text, rep); err != nil {
 		t.Fatal(err)

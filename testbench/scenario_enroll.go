@@ -70,11 +70,15 @@ func (r *runner) enroll(ctx context.Context) (*EnrollResult, []Check, error) {
 	if km.key != nil && km.manual != nil {
 		ok := bytes.Equal(km.key.Secret, km.manual)
 		res.ManualKeyOK = ptr(ok)
+		src := "the otpauth URI's"
+		if km.fromQR {
+			src = "the QR code's"
+		}
 		if ok {
-			checks = append(checks, Check{ID: "enroll.manual-key", Status: Pass, Detail: "the manual-entry key equals the QR code's secret"})
+			checks = append(checks, Check{ID: "enroll.manual-key", Status: Pass, Detail: "the manual-entry key equals " + src + " secret"})
 		} else {
 			checks = append(checks, Check{ID: "enroll.manual-key", Status: Fail,
-				Detail: "the manual-entry key differs from the QR code's secret: a person typing it gets codes the server refuses"})
+				Detail: "the manual-entry key differs from " + src + " secret: a person typing it gets codes the server refuses"})
 		}
 	}
 	prm := params{digits: 6, period: 30}
