@@ -135,11 +135,12 @@ func (s *Server) check(d *device, bind bool, codes ...string) verdict {
 	}
 	for k := lo; k <= hi; k++ {
 		c, ok := s.deviceCode(d, k)
-		hit := ok && same(c, codes[len(codes)-1])
+		hit := same(c, codes[len(codes)-1]) && ok
 		if len(codes) == 2 {
 			// Two consecutive codes: the second at step k of the window,
 			// the first at k-1 (which may be just before the window).
-			hit = hit && prevOK && same(prev, codes[0])
+			first := same(prev, codes[0]) && prevOK
+			hit = hit && first
 			prev, prevOK = c, ok
 		}
 		if hit && !found && s.admissible(d, k, codes) {
