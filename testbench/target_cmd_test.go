@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,6 +75,40 @@ func TestCommandTargetVirtual(t *testing.T) {
 			t.Logf("submissions %v", rep.Submissions)
 		})
 	}
+}
+
+// TestEnrollCommand: the key comes from an enroll command printing an
+// otpauth URI or a bare base32 key; the verifier keeps it per enrollment.
+func TestEnrollCommand(t *testing.T) {
+	bin := buildVerifier(t)
+	for _, form := range []string{"uri", "base32"} {
+		t.Run(form, func(t *testing.T) {
+			ctx := context.Background()
+			lab := manualLab{clock.NewManual(time.Date(2026, 7, 1, 0, 0, 11, 0, time.UTC))}
+			env := append(os.Environ(), "VERIFIER_KEYS="+t.TempDir(), "VERIFIER_BACK=0", "VERIFIER_FORWARD=1")
+			target := &CommandTarget{Command: []string{bin}, EnrollCommand: []string{bin, "enroll", form}, Env: env, Clock: lab.m}
+			tm, err := VirtualTime(ctx, lab)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := Run(ctx, Config{Target: target, Time: tm, Scenarios: []string{ScenarioEnroll, ScenarioWindow}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w := rep.Results.Window; w == nil || w.BackSteps != 0 || w.ForwardSteps != 1 {
+				t.Fatalf("%s: window %+v, checks %+v", form, w, rep.Checks)
+			}
+			if checkStatus(rep, "enroll.login") != Pass {
+				t.Errorf("%s: checks %+v", form, rep.Checks)
+			}
+		})
+	}
+	t.Run("garbage", func(t *testing.T) {
+		target := &CommandTarget{Command: []string{bin}, EnrollCommand: []string{"echo", "not a key!"}}
+		if _, err := target.Enroll(context.Background(), "x"); err == nil || !strings.Contains(err.Error(), "neither an otpauth URI") {
+			t.Errorf("enroll printing garbage: %v", err)
+		}
+	})
 }
 
 // TestCommandTargetRealTime runs the stateless verifier on the system

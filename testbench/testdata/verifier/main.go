@@ -5,10 +5,16 @@
 // the system clock). With $VERIFIER_STATE set to a directory, it
 // remembers the codes it accepted per secret and refuses them again.
 // Exit 0: accepted; 1: refused; 2: bad input.
+//
+// "verifier enroll uri|base32" is an enroll command: it makes a key, keeps
+// it in $VERIFIER_KEYS/$TOTPEMU_ENROLLMENT and prints it as an otpauth URI
+// or bare base32. With $VERIFIER_KEYS set, verifying reads the key there
+// instead of $TOTPEMU_SECRET.
 package main
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base32"
@@ -27,12 +33,25 @@ func main() {
 		fmt.Fprintln(os.Stderr, "verifier: no code")
 		os.Exit(2)
 	}
+	if os.Args[1] == "enroll" {
+		enroll()
+		return
+	}
 	code := os.Args[len(os.Args)-1]
 	if code != os.Getenv("TOTPEMU_CODE") {
 		fmt.Fprintln(os.Stderr, "verifier: argument and $TOTPEMU_CODE differ")
 		os.Exit(2)
 	}
-	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(os.Getenv("TOTPEMU_SECRET"))
+	secret := os.Getenv("TOTPEMU_SECRET")
+	if dir := os.Getenv("VERIFIER_KEYS"); dir != "" {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.Base(os.Getenv("TOTPEMU_ENROLLMENT"))))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "verifier:", err)
+			os.Exit(2)
+		}
+		secret = strings.TrimSpace(string(b))
+	}
+	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
 	if err != nil || len(key) == 0 {
 		fmt.Fprintln(os.Stderr, "verifier: bad $TOTPEMU_SECRET")
 		os.Exit(2)
@@ -73,6 +92,25 @@ func main() {
 	}
 	fmt.Fprintln(os.Stderr, "verifier: code refused")
 	os.Exit(1)
+}
+
+func enroll() {
+	b := make([]byte, 20)
+	if _, err := rand.Read(b); err != nil {
+		os.Exit(2)
+	}
+	key := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
+	dir := os.Getenv("VERIFIER_KEYS")
+	if err := os.WriteFile(filepath.Join(dir, filepath.Base(os.Getenv("TOTPEMU_ENROLLMENT"))), []byte(key), 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, "verifier:", err)
+		os.Exit(2)
+	}
+	fmt.Println("enrolled") // only the last line counts
+	if len(os.Args) > 2 && os.Args[2] == "base32" {
+		fmt.Println(key)
+		return
+	}
+	fmt.Printf("otpauth://totp/Verifier:%s?secret=%s&issuer=Verifier\n", os.Getenv("TOTPEMU_ACCOUNT"), key)
 }
 
 func num(name string, def int64) int64 {
