@@ -103,6 +103,26 @@ func TestEnrollCommand(t *testing.T) {
 			}
 		})
 	}
+	t.Run("qr image", func(t *testing.T) {
+		qrencode := testenv.LookPath(t, "to draw the enroll command's QR code", "qrencode")
+		dir := t.TempDir()
+		ctx := context.Background()
+		lab := manualLab{clock.NewManual(time.Date(2026, 7, 1, 0, 0, 11, 0, time.UTC))}
+		script := `"$1" enroll uri | tail -n 1 | "$2" -o "$3/qr-$TOTPEMU_ENROLLMENT.png" && echo "$3/qr-$TOTPEMU_ENROLLMENT.png"`
+		target := &CommandTarget{Command: []string{bin}, EnrollCommand: []string{"sh", "-c", script, "sh", bin, qrencode, dir},
+			Env: append(os.Environ(), "VERIFIER_KEYS="+dir), Clock: lab.m}
+		tm, err := VirtualTime(ctx, lab)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Run(ctx, Config{Target: target, Time: tm, Scenarios: []string{ScenarioEnroll}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if checkStatus(rep, "enroll.qr") != Pass || checkStatus(rep, "enroll.login") != Pass {
+			t.Errorf("checks %+v", rep.Checks)
+		}
+	})
 	t.Run("garbage", func(t *testing.T) {
 		target := &CommandTarget{Command: []string{bin}, EnrollCommand: []string{"echo", "not a key!"}}
 		if _, err := target.Enroll(context.Background(), "x"); err == nil || !strings.Contains(err.Error(), "neither an otpauth URI") {
