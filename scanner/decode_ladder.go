@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/disintegration/imaging"
+	"github.com/makiuchi-d/gozxing"
 )
 
 // upscaleMaxPixels bounds the 2x upscale rung: the upscaled image may have
@@ -32,6 +33,45 @@ type ladder struct {
 	str, strInv        *lumaSource
 	strDone            bool
 	upscaleUnavailable bool
+
+	// candidates are the finder pattern centres the full-resolution rungs
+	// saw; the upscale rungs enlarge only the region around them (upRegion).
+	candidates []candidate
+	upRegion   image.Rectangle
+}
+
+type candidate struct{ x, y, moduleSize float64 }
+
+func (l *ladder) seen(p gozxing.ResultPoint) {
+	ms := 1.0
+	if f, ok := p.(interface{ GetEstimatedModuleSize() float64 }); ok {
+		ms = f.GetEstimatedModuleSize()
+	}
+	l.candidates = append(l.candidates, candidate{p.GetX(), p.GetY(), ms})
+}
+
+// region is the part of the image worth enlarging: the candidates' bounding
+// box widened by 60 of their modules (the rest of a code of up to version 13
+// whose other finder patterns were missed, and its quiet zone), or the whole
+// image when there are no candidates or that covers most of it anyway.
+func (l *ladder) region() image.Rectangle {
+	whole := image.Rect(0, 0, l.plain().Width, l.plain().Height)
+	if len(l.candidates) == 0 {
+		return whole
+	}
+	minX, minY := math.Inf(1), math.Inf(1)
+	maxX, maxY, ms := math.Inf(-1), math.Inf(-1), 0.0
+	for _, c := range l.candidates {
+		minX, maxX = math.Min(minX, c.x), math.Max(maxX, c.x)
+		minY, maxY = math.Min(minY, c.y), math.Max(maxY, c.y)
+		ms = math.Max(ms, c.moduleSize)
+	}
+	pad := math.Max(32, 60*ms)
+	r := image.Rect(int(minX-pad), int(minY-pad), int(maxX+pad), int(maxY+pad)).Intersect(whole)
+	if r.Empty() || 2*r.Dx()*r.Dy() > whole.Dx()*whole.Dy() {
+		return whole
+	}
+	return r
 }
 
 // stretched is the plain luminance with its contrast stretched to the full
@@ -68,13 +108,15 @@ func (l *ladder) inverted() *lumaSource {
 	return l.inv
 }
 
-// upscaled is the plain luminance enlarged 2x with a Lanczos filter: codes
-// of about 1.5 pixels per module (a screenshot shown at half size) have
-// finder patterns too thin for the binarizer until they are enlarged.
+// upscaled is the plain luminance of region() enlarged 2x with a Lanczos
+// filter: codes of about 1.5 pixels per module (a screenshot shown at half
+// size) have finder patterns too thin for the binarizer until they are
+// enlarged.
 func (l *ladder) upscaled() *lumaSource {
 	if l.up == nil {
-		p := l.plain()
-		up := imaging.Resize(p.gray(), 2*p.Width, 2*p.Height, imaging.Lanczos)
+		l.upRegion = l.region()
+		src := l.plain().gray().SubImage(l.upRegion)
+		up := imaging.Resize(src, 2*l.upRegion.Dx(), 2*l.upRegion.Dy(), imaging.Lanczos)
 		l.up = newLumaSource(up)
 	}
 	return l.up
@@ -112,26 +154,33 @@ var rungs = []rung{
 }
 
 // runLadder tries each rung until one finds a code, checking ctx before
-// each. It returns ErrNoCode when none does.
+// each. When a full-resolution rung fails having seen finder patterns with
+// small modules (under smallModulePx), the upscale rungs are tried next
+// rather than last. It returns ErrNoCode when no rung finds a code.
 func runLadder(ctx context.Context, img image.Image) ([]QR, error) {
 	b := img.Bounds()
 	l := &ladder{img: img, upscaleUnavailable: 4*b.Dx()*b.Dy() > upscaleMaxPixels}
-	candidates := 0
-	seen := func() { candidates++ }
-	for _, r := range rungs {
+	done := make([]bool, len(rungs))
+	try := func(i int) ([]QR, error) {
+		done[i] = true
+		r := rungs[i]
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if r.upscale && (l.upscaleUnavailable || candidates < minUpscaleCandidates && b.Dx()*b.Dy() > alwaysUpscalePixels) {
-			continue
+		if r.upscale && (l.upscaleUnavailable || len(l.candidates) < minUpscaleCandidates && b.Dx()*b.Dy() > alwaysUpscalePixels) {
+			return nil, nil
 		}
 		src := r.source(l)
 		if src == nil {
-			continue
+			return nil, nil
+		}
+		seen := l.seen
+		if r.upscale {
+			seen = nil
 		}
 		qrs, err := readCodes(src, r.tryHarder, seen)
 		if err != nil || len(qrs) == 0 {
-			continue
+			return nil, nil
 		}
 		for i := range qrs {
 			q := &qrs[i]
@@ -140,11 +189,47 @@ func runLadder(ctx context.Context, img image.Image) ([]QR, error) {
 				q.ModulePx *= r.scale
 				q.Bounds = scaleRect(q.Bounds, r.scale)
 			}
+			if r.upscale {
+				q.Bounds = q.Bounds.Add(l.upRegion.Min)
+			}
 			q.Bounds = q.Bounds.Add(b.Min)
 		}
 		return qrs, nil
 	}
+	for i, r := range rungs {
+		if done[i] {
+			continue
+		}
+		qrs, err := try(i)
+		if err != nil || len(qrs) > 0 {
+			return qrs, err
+		}
+		if r.upscale || !l.smallModules() {
+			continue
+		}
+		for j, u := range rungs {
+			if u.upscale && !done[j] {
+				if qrs, err := try(j); err != nil || len(qrs) > 0 {
+					return qrs, err
+				}
+			}
+		}
+	}
 	return nil, ErrNoCode
+}
+
+// smallModulePx is the estimated module size under which finder pattern
+// candidates count as "small modules": the upscale rungs move up the ladder.
+const smallModulePx = 2.5
+
+func (l *ladder) smallModules() bool {
+	n := 0
+	for _, c := range l.candidates {
+		if c.moduleSize < smallModulePx {
+			n++
+		}
+	}
+	return n >= minUpscaleCandidates
 }
 
 func scaleRect(r image.Rectangle, s float64) image.Rectangle {

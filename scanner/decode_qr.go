@@ -26,7 +26,7 @@ const maxQuietZone = 10
 //
 // seen, when not nil, is called for every candidate finder pattern centre
 // the detectors find, decoded or not.
-func readCodes(src gozxing.LuminanceSource, tryHarder bool, seen func()) ([]QR, error) {
+func readCodes(src gozxing.LuminanceSource, tryHarder bool, seen func(gozxing.ResultPoint)) ([]QR, error) {
 	bin := gozxing.NewHybridBinarizer(src)
 	matrix, err := bin.GetBlackMatrix()
 	if err != nil {
@@ -37,7 +37,7 @@ func readCodes(src gozxing.LuminanceSource, tryHarder bool, seen func()) ([]QR, 
 		hints[gozxing.DecodeHintType_TRY_HARDER] = true
 	}
 	if seen != nil {
-		hints[gozxing.DecodeHintType_NEED_RESULT_POINT_CALLBACK] = gozxing.ResultPointCallback(func(gozxing.ResultPoint) { seen() })
+		hints[gozxing.DecodeHintType_NEED_RESULT_POINT_CALLBACK] = gozxing.ResultPointCallback(seen)
 	}
 	dec := decoder.NewDecoder()
 	var out []QR
