@@ -90,6 +90,7 @@ const (
 	RuleMigrationBatch     = "migration-batch"
 	RuleQRQuietZone        = "qr-quiet-zone"
 	RuleQRSmall            = "qr-small"
+	RuleMarginLow          = "margin-low"
 	RuleInputNoCode        = "input-no-code"
 	RuleInputMultiple      = "input-multiple-codes"
 	RuleExpectIssuer       = "expect-issuer"
@@ -133,6 +134,7 @@ var rules = []Rule{
 	{RuleMigrationBatch, SeverityInfo, "the export is one QR code of several; the other accounts are in the other codes"},
 	{RuleQRQuietZone, SeverityWarning, "the QR code has a quiet zone (light margin) under 4 modules"},
 	{RuleQRSmall, SeverityWarning, "the QR code's modules are too few pixels wide to scan reliably from a phone at the size shown"},
+	{RuleMarginLow, SeverityError, "the code stops decoding under a camera degradation before the margin required (--min-margin)"},
 	{RuleInputNoCode, SeverityError, "the input holds no QR code"},
 	{RuleInputMultiple, SeverityWarning, "the input holds more than one QR code; a phone scans whichever it sees first"},
 	{RuleExpectIssuer, SeverityError, "the issuer is not the one expected (--expect-issuer)"},

@@ -25,8 +25,17 @@ type Options struct {
 	// issuer and account (expect-issuer, expect-account).
 	ExpectIssuer, ExpectAccount string
 	// ExpectSecret, when set, must equal every key's secret (expect-secret).
-	// It is a secret: do not print Options.
-	ExpectSecret []byte
+	// Its type redacts it when printed.
+	ExpectSecret Secret
+	// Margin measures each image's margin (see Margin; dozens of decodes
+	// per image) into InputResult.Margins.
+	Margin bool
+	// MinMargin, when set, is the margin each image must reach (margin-low);
+	// it implies Margin.
+	MinMargin *MarginLimits
+	// MarginSeed seeds the noise of the margin sweeps when Decode.Camera
+	// is not set (whose Seed is used otherwise). Zero means 1.
+	MarginSeed int64
 }
 
 // Status is the overall shape of what an input held.
@@ -153,8 +162,11 @@ type InputResult struct {
 	HasSeed bool   `json:"has_seed"`
 	Codes   []Code `json:"codes"`
 	// Findings are about the input as a whole (input-no-code,
-	// input-multiple-codes, seed-invalid).
+	// input-multiple-codes, seed-invalid, margin-low).
 	Findings []Finding `json:"findings"`
+	// Margins holds the margin of each image with a code, when
+	// Options.Margin or MinMargin asked for it.
+	Margins []ImageMargin `json:"margins,omitempty"`
 }
 
 // AllFindings returns the input's findings and all its codes'.
@@ -210,6 +222,11 @@ func ScanInput(ctx context.Context, name string, data []byte, opts Options) (*In
 		if err != nil {
 			return nil, err
 		}
+		if opts.Margin || opts.MinMargin != nil {
+			if err := measureMargin(ctx, res, src, opts); err != nil {
+				return nil, err
+			}
+		}
 		// Reading order (top to bottom, left to right) makes the output
 		// stable whatever order the detector found them in.
 		sort.SliceStable(qrs, func(i, j int) bool {
@@ -243,8 +260,12 @@ func ScanInput(ctx context.Context, name string, data []byte, opts Options) (*In
 	switch {
 	case len(res.Codes) == 0:
 		res.Status = StatusNoCode
+		through := ""
+		if c := opts.Decode.Camera; c != nil {
+			through = " through camera " + c.Name
+		}
 		res.Findings = append(res.Findings, finding(RuleInputNoCode, "the image must show the QR code whole, uncropped and in focus",
-			"no QR code found in %d image(s)", images))
+			"no QR code found in %d image(s)%s", images, through))
 	case qrCodes > 1:
 		res.Status = StatusMultipleCodes
 		res.Findings = append(res.Findings, finding(RuleInputMultiple, "show one QR code at a time",

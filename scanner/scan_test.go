@@ -63,6 +63,11 @@ var scanRuleCases = []scanRuleCase{
 	{rule: RuleSeedInvalid, fire: true, name: "JSON seed not base32", data: jsonResponse(goodURI, "0189")},
 	{rule: RuleSeedInvalid, fire: false, name: "JSON seed base32", data: jsonResponse(goodURI, rfcSecret)},
 
+	{rule: RuleMarginLow, fire: true, name: "tilt 89 degrees required", data: func(t testing.TB) []byte { return qrPNG(t, goodURI) },
+		opts: Options{MinMargin: &MarginLimits{TiltDeg: 89}}},
+	{rule: RuleMarginLow, fire: false, name: "rotation 5 degrees required", data: func(t testing.TB) []byte { return qrPNG(t, goodURI) },
+		opts: Options{MinMargin: &MarginLimits{RotateDeg: 5}}},
+
 	{rule: RuleMigrationInvalid, fire: true, name: "export data not base64", data: text("otpauth-migration://offline?data=%%%%")},
 	{rule: RuleMigrationInvalid, fire: true, name: "export data not protobuf", data: text("otpauth-migration://offline?data=" + b64([]byte{0x0a, 0xff}))},
 	{rule: RuleMigrationInvalid, fire: true, name: "export without accounts", data: text("otpauth-migration://offline?data=" + b64(encodePayload(payload{version: 1})))},

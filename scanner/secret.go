@@ -96,3 +96,13 @@ func secretPreview(b []byte) string {
 	}
 	return fmt.Sprintf("%d bits, %s...", len(b)*8, s)
 }
+
+// Secret is a secret held outside a Key (an expectation, a seed): its
+// String, GoString and Format show only its length.
+type Secret []byte
+
+func (s Secret) String() string   { return fmt.Sprintf("<redacted %d bits>", len(s)*8) }
+func (s Secret) GoString() string { return s.String() }
+
+// Format makes every fmt verb print the redacted form.
+func (s Secret) Format(f fmt.State, _ rune) { fmt.Fprint(f, s.String()) }

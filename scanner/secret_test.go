@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -78,5 +79,17 @@ func TestSecretPreview(t *testing.T) {
 	got := secretPreview([]byte("12345678901234567890"))
 	if got != "160 bits, GEZD..." {
 		t.Errorf("secretPreview = %q", got)
+	}
+}
+
+func TestSecretRedacted(t *testing.T) {
+	s := Secret("12345678901234567890")
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%q", "%d"} {
+		for _, v := range []any{s, Options{ExpectSecret: s}, &Options{ExpectSecret: s}} {
+			got := fmt.Sprintf(verb, v)
+			if strings.Contains(got, "1234") || strings.Contains(got, "3132") || strings.Contains(got, "49 50") {
+				t.Errorf("Sprintf(%s, %T) = %s shows the secret", verb, v, got)
+			}
+		}
 	}
 }

@@ -49,6 +49,9 @@ func writeScanText(w io.Writer, results []scanned, f scanFlags) error {
 				}
 			}
 		}
+		for _, m := range res.Margins {
+			fmt.Fprintf(w, "  margin (%s, %.2f px/module, seed %d): %s\n", m.Source, m.ModulePx, m.Seed, m.Summary)
+		}
 		var n counts
 		n.add(res.AllFindings())
 		total.add(res.AllFindings())
@@ -101,13 +104,14 @@ type jsonSummary struct {
 }
 
 type jsonInput struct {
-	Name     string            `json:"name"`
-	Error    string            `json:"error,omitempty"`
-	Form     scanner.Form      `json:"form,omitempty"`
-	Status   scanner.Status    `json:"status,omitempty"`
-	HasSeed  bool              `json:"has_seed,omitempty"`
-	Findings []scanner.Finding `json:"findings"`
-	Codes    []jsonCode        `json:"codes"`
+	Name     string                `json:"name"`
+	Error    string                `json:"error,omitempty"`
+	Form     scanner.Form          `json:"form,omitempty"`
+	Status   scanner.Status        `json:"status,omitempty"`
+	HasSeed  bool                  `json:"has_seed,omitempty"`
+	Findings []scanner.Finding     `json:"findings"`
+	Codes    []jsonCode            `json:"codes"`
+	Margins  []scanner.ImageMargin `json:"margins,omitempty"`
 }
 
 type jsonCode struct {
@@ -178,7 +182,7 @@ func writeScanJSON(w io.Writer, results []scanned, f scanFlags) error {
 			continue
 		}
 		res := r.res
-		in.Form, in.Status, in.HasSeed, in.Findings = res.Form, res.Status, res.HasSeed, nonNil(res.Findings)
+		in.Form, in.Status, in.HasSeed, in.Findings, in.Margins = res.Form, res.Status, res.HasSeed, nonNil(res.Findings), res.Margins
 		for i := range res.Codes {
 			c := &res.Codes[i]
 			jc := jsonCode{Source: c.Source, Kind: c.Kind, TextRedacted: c.TextRedacted, Key: keyJSON(c.Key, f.reveal),

@@ -1,0 +1,63 @@
+package scanner
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestParseMarginLimits(t *testing.T) {
+	tests := []struct {
+		in   string
+		want MarginLimits
+	}{
+		{"px=2.5", MarginLimits{ModulePx: 2.5}},
+		{"px=2,blur=1.2,noise=20,rotate=10,tilt=30,contrast=50%", MarginLimits{ModulePx: 2, BlurSigma: 1.2, Noise: 20, RotateDeg: 10, TiltDeg: 30, Contrast: 0.5}},
+		{"contrast=0.3", MarginLimits{Contrast: 0.3}},
+		{"contrast=30", MarginLimits{Contrast: 0.3}},
+		{" tilt=35 , module_px=1.7", MarginLimits{TiltDeg: 35, ModulePx: 1.7}},
+	}
+	for _, tt := range tests {
+		got, err := ParseMarginLimits(tt.in)
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("ParseMarginLimits(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+		}
+	}
+	for _, in := range []string{"", "px", "px=", "px=-1", "px=0", "px=NaN", "blur=50%", "contrast=150%", "zoom=2", "px=1e9"} {
+		if got, err := ParseMarginLimits(in); err == nil {
+			t.Errorf("ParseMarginLimits(%q) = %+v; want an error", in, got)
+		}
+	}
+}
+
+// TestScanMargin: the margin is measured per image, repeatable with the
+// same seed, and its text leaves out the payload.
+func TestScanMargin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("margin sweeps decode some hundred times")
+	}
+	data := qrPNG(t, goodURI)
+	var first *InputResult
+	for range 2 {
+		res, err := ScanInput(context.Background(), "code.png", data, Options{Margin: true, MarginSeed: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Margins) != 1 {
+			t.Fatalf("margins %+v; want one", res.Margins)
+		}
+		m := res.Margins[0]
+		if m.MinModulePx <= 0 || m.MinModulePx > m.ModulePx || m.Seed != 7 || !strings.HasPrefix(m.Summary, "decodes down to") {
+			t.Errorf("margin %+v", m)
+		}
+		if strings.Contains(fmt.Sprintf("%+v", m), "otpauth") {
+			t.Errorf("margin shows the payload: %+v", m)
+		}
+		if first == nil {
+			first = res
+		} else if fmt.Sprint(first.Margins) != fmt.Sprint(res.Margins) {
+			t.Errorf("same seed, different margins:\n%+v\n%+v", first.Margins, res.Margins)
+		}
+	}
+}
