@@ -97,9 +97,19 @@ func TestFakeFaults(t *testing.T) {
 				if checkStatus(rep, "window.back") != Warn || checkStatus(rep, "replay.same-code") != Fail || checkStatus(rep, "lockout.limit") != Fail {
 					t.Errorf("checks %+v", rep.Checks)
 				}
+				// The attempt budget: 110 wrong codes, the bind's 2 and one right code.
+				if n := rep.Submissions[ScenarioLockout]; n != DefaultMaxAttempts+2+1 {
+					t.Errorf("lockout submitted %d codes, want %d", n, DefaultMaxAttempts+3)
+				}
 			}},
 		{"throttle-every-3", func(f *fakeTarget) { f.throttleEvery, f.retryAfter = 3, 7*time.Second },
 			func(t *testing.T, f *fakeTarget, rep *Report) {
+				// Every 429 was backed off for its Retry-After: the clock
+				// moved at least that much in all.
+				throttles := f.requests / 3
+				if moved := f.clk.Now().Sub(time.Date(2026, 3, 1, 12, 0, 7, 0, time.UTC)); moved < time.Duration(throttles)*7*time.Second {
+					t.Errorf("%d throttles but the clock moved only %v", throttles, moved)
+				}
 				w := rep.Results.Window
 				if w.BackSteps != 1 || w.ForwardSteps != 1 || *rep.Results.Lockout.FailuresBeforeLock != 5 {
 					t.Errorf("window %+v lockout %v", w, rep.Results.Lockout.FailuresBeforeLock)
