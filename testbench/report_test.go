@@ -3,6 +3,7 @@ package testbench
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -98,5 +99,20 @@ func TestReportJSONFields(t *testing.T) {
 	}
 	if len(r.Checks) == 0 || r.Submissions["window"] == 0 {
 		t.Errorf("checks %v submissions %v", r.Checks, r.Submissions)
+	}
+}
+
+func TestEnrollmentRedacts(t *testing.T) {
+	e := &Enrollment{ID: "d1", Account: "alice", URI: "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP", ManualKey: "JBSWY3DPEHPK3PXP",
+		Vars: map[string]string{"TOTPEMU_SECRET": "JBSWY3DPEHPK3PXP"}}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+		for _, v := range []any{e, *e} {
+			if s := fmt.Sprintf(verb, v); strings.Contains(s, "JBSWY3DP") || strings.Contains(s, "4a425357") {
+				t.Errorf("%s of an enrollment shows the key: %s", verb, s)
+			}
+		}
+	}
+	if s := fmt.Sprint(e); !strings.Contains(s, `"alice"`) || !strings.Contains(s, "manual key") {
+		t.Errorf("enrollment prints as %q", s)
 	}
 }

@@ -3,6 +3,8 @@ package testbench
 import (
 	"context"
 	"fmt"
+	"io"
+	"strings"
 	"time"
 )
 
@@ -73,10 +75,7 @@ type Enrollment struct {
 }
 
 // String names the enrollment without its key material.
-func (e *Enrollment) String() string {
-	if e == nil {
-		return "<nil enrollment>"
-	}
+func (e Enrollment) String() string {
 	var forms []string
 	if e.URI != "" {
 		forms = append(forms, "uri")
@@ -87,8 +86,14 @@ func (e *Enrollment) String() string {
 	if e.ManualKey != "" {
 		forms = append(forms, "manual key")
 	}
-	return fmt.Sprintf("enrollment %q account %q (%v)", e.ID, e.Account, forms)
+	return fmt.Sprintf("enrollment %q account %q (%s)", e.ID, e.Account, strings.Join(forms, ", "))
 }
+
+// GoString is String: %#v shows no key material either.
+func (e Enrollment) GoString() string { return e.String() }
+
+// Format prints String for every verb, so no fmt verb shows the key.
+func (e Enrollment) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.String()) }
 
 // Capabilities say what a target needs and offers.
 type Capabilities struct {
