@@ -36,12 +36,23 @@ func readCodes(src gozxing.LuminanceSource, tryHarder bool, seen func(gozxing.Re
 	if tryHarder {
 		hints[gozxing.DecodeHintType_TRY_HARDER] = true
 	}
-	if seen != nil {
-		hints[gozxing.DecodeHintType_NEED_RESULT_POINT_CALLBACK] = gozxing.ResultPointCallback(seen)
+	// The multi detector scans the same rows as the single one: count what
+	// it sees, and skip the single detector when it saw under three centres.
+	count := 0
+	multiHints := map[gozxing.DecodeHintType]interface{}{
+		gozxing.DecodeHintType_NEED_RESULT_POINT_CALLBACK: gozxing.ResultPointCallback(func(p gozxing.ResultPoint) {
+			count++
+			if seen != nil {
+				seen(p)
+			}
+		}),
+	}
+	if tryHarder {
+		multiHints[gozxing.DecodeHintType_TRY_HARDER] = true
 	}
 	dec := decoder.NewDecoder()
 	var out []QR
-	if results, err := multidetector.NewMultiDetector(matrix).DetectMulti(hints); err == nil {
+	if results, err := multidetector.NewMultiDetector(matrix).DetectMulti(multiHints); err == nil {
 		for _, dr := range results {
 			if qr, ok := decodeOne(dec, matrix, dr); ok {
 				out = appendUnique(out, qr)
@@ -50,6 +61,9 @@ func readCodes(src gozxing.LuminanceSource, tryHarder bool, seen func(gozxing.Re
 	}
 	if len(out) > 0 {
 		return out, nil
+	}
+	if count < 3 {
+		return nil, errTooFewFinders
 	}
 	dr, err := detector.NewDetector(matrix).Detect(hints)
 	if err != nil {
@@ -61,7 +75,10 @@ func readCodes(src gozxing.LuminanceSource, tryHarder bool, seen func(gozxing.Re
 	return nil, errNotDecoded
 }
 
-var errNotDecoded = errors.New("qr symbol detected but not decoded")
+var (
+	errNotDecoded    = errors.New("qr symbol detected but not decoded")
+	errTooFewFinders = errors.New("fewer than three finder patterns")
+)
 
 // decodeOne decodes one detected symbol and measures it.
 func decodeOne(dec *decoder.Decoder, matrix *gozxing.BitMatrix, dr *common.DetectorResult) (QR, bool) {
