@@ -17,6 +17,9 @@
 //   - StartEmbedded (refconsole.go): the reference console on 127.0.0.1:0
 //     in lab mode, driven over HTTP: the default target.
 //
+// HTTP answers are matched to verdicts in http_answer.go; the lab clock
+// over HTTP is in http_lab.go.
+//
 // Time (time.go): scenarios take the truth from a Time and ask it to wait.
 // VirtualTime drives a target's LabClock: Wait advances the bench's clock
 // and the target's together and costs nothing. RealTime sleeps, with the
@@ -26,7 +29,9 @@
 // Scenarios (scenario_*.go) run in the order enroll, lockout, window,
 // replay: the lockout count spreads the window's probes over enrollments,
 // and replay needs two steps known to be in the window. They probe through
-// a prober (prober.go), which applies MEASURING.md:
+// a prober (prober.go: enrollments and binds; judge.go: submitting and
+// judging; pacing.go: steps and waiting; sniff.go: what the target shows
+// of itself, and the codes), which applies MEASURING.md:
 //
 //   - codes are chosen by step offset k from the true step, each probe in
 //     the middle of a step (virtual time) or away from its edges (real time);

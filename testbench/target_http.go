@@ -1,9 +1,7 @@
 package testbench
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +10,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -220,26 +217,6 @@ func (t *HTTPTarget) Enroll(ctx context.Context, account string) (*Enrollment, e
 	return e, nil
 }
 
-// decodeImageText decodes a base64 image or a data: URL of one.
-func decodeImageText(s string) ([]byte, error) {
-	s = strings.TrimSpace(s)
-	if rest, ok := strings.CutPrefix(s, "data:"); ok {
-		meta, data, found := strings.Cut(rest, ",")
-		if !found || !strings.HasSuffix(meta, ";base64") || !strings.HasPrefix(meta, "image/") {
-			return nil, errors.New("a data: URL of a base64 image is expected")
-		}
-		s = data
-	}
-	if base64.StdEncoding.DecodedLen(len(s)) > maxQRImageBytes {
-		return nil, fmt.Errorf("image of %d base64 characters is over %d bytes", len(s), maxQRImageBytes)
-	}
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("not base64: %w", err)
-	}
-	return b, nil
-}
-
 // Bind posts the bind request with the codes.
 func (t *HTTPTarget) Bind(ctx context.Context, e *Enrollment, codes []string) Verdict {
 	if t.cfg.Bind == nil {
@@ -291,135 +268,4 @@ func (t *HTTPTarget) judge(ctx context.Context, r Request, vars map[string]strin
 		v.RetryAfter = retryAfter(a.header)
 	}
 	return v
-}
-
-func matches(ms []Match, a *answer) bool {
-	for _, m := range ms {
-		if len(m.Status) > 0 && !slices.Contains(m.Status, a.status) {
-			continue
-		}
-		ok := true
-		for path, want := range m.JSON {
-			if got, found := lookup(a.json, path); !found || got != want {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
-}
-
-// retryAfter reads Retry-After: seconds, or an HTTP date measured from the
-// answer's own Date header (the bench's clock is not the server's).
-func retryAfter(h http.Header) time.Duration {
-	s := strings.TrimSpace(h.Get("Retry-After"))
-	if s == "" {
-		return 0
-	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if n < 0 || n > 1e7 {
-			return 0
-		}
-		return time.Duration(n) * time.Second
-	}
-	at, err := http.ParseTime(s)
-	if err != nil {
-		return 0
-	}
-	date, err := http.ParseTime(h.Get("Date"))
-	if err != nil {
-		return 0
-	}
-	return max(at.Sub(date), 0)
-}
-
-// brief is a one-line summary of an answer for a verdict's reason.
-func brief(a *answer) string {
-	s := strconv.Itoa(a.status)
-	if code, ok := lookup(a.json, "error"); ok {
-		s += " " + code
-		if msg, ok := lookup(a.json, "message"); ok {
-			s += ": " + msg
-		}
-	} else if len(a.body) > 0 && a.json == nil {
-		b := bytes.TrimSpace(a.body)
-		if len(b) > 80 {
-			b = append(b[:80:80], "..."...)
-		}
-		s += " " + strconv.Quote(string(b))
-	}
-	return s
-}
-
-func nonEmpty(ss ...string) []string {
-	var out []string
-	for _, s := range ss {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// labAnswer is the lab clock's JSON.
-type labAnswer struct {
-	Now string `json:"now"`
-}
-
-// Lab returns the target's lab clock, or nil when the config names none or
-// the server does not offer it (404): then the bench runs in real time. An
-// unreachable server is an error.
-func (t *HTTPTarget) Lab(ctx context.Context) (LabClock, error) {
-	if t.cfg.LabClock == "" {
-		return nil, nil
-	}
-	a, err := t.do(ctx, Request{Method: http.MethodGet, Path: t.cfg.LabClock}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errUnreachable, err)
-	}
-	if a.status == http.StatusNotFound {
-		return nil, nil
-	}
-	if _, err := parseLab(a); err != nil {
-		return nil, err
-	}
-	return httpLab{t}, nil
-}
-
-func parseLab(a *answer) (time.Time, error) {
-	if a.status != http.StatusOK {
-		return time.Time{}, fmt.Errorf("lab clock answered %s", brief(a))
-	}
-	var la labAnswer
-	if err := json.Unmarshal(a.body, &la); err != nil {
-		return time.Time{}, fmt.Errorf("lab clock answer: %w", err)
-	}
-	now, err := time.Parse(time.RFC3339Nano, la.Now)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("lab clock answer: %w", err)
-	}
-	return now, nil
-}
-
-type httpLab struct{ t *HTTPTarget }
-
-func (l httpLab) LabNow(ctx context.Context) (time.Time, error) {
-	a, err := l.t.do(ctx, Request{Method: http.MethodGet, Path: l.t.cfg.LabClock}, nil)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return parseLab(a)
-}
-
-func (l httpLab) SetLabClock(ctx context.Context, t time.Time) error {
-	body := `{"set": "` + t.UTC().Format(time.RFC3339Nano) + `"}`
-	a, err := l.t.do(ctx, Request{Method: http.MethodPost, Path: l.t.cfg.LabClock, Body: body}, nil)
-	if err != nil {
-		return err
-	}
-	_, err = parseLab(a)
-	return err
 }

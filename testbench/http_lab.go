@@ -1,0 +1,69 @@
+package testbench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// labAnswer is the lab clock's JSON.
+type labAnswer struct {
+	Now string `json:"now"`
+}
+
+// Lab returns the target's lab clock, or nil when the config names none or
+// the server does not offer it (404): then the bench runs in real time. An
+// unreachable server is an error.
+func (t *HTTPTarget) Lab(ctx context.Context) (LabClock, error) {
+	if t.cfg.LabClock == "" {
+		return nil, nil
+	}
+	a, err := t.do(ctx, Request{Method: http.MethodGet, Path: t.cfg.LabClock}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errUnreachable, err)
+	}
+	if a.status == http.StatusNotFound {
+		return nil, nil
+	}
+	if _, err := parseLab(a); err != nil {
+		return nil, err
+	}
+	return httpLab{t}, nil
+}
+
+func parseLab(a *answer) (time.Time, error) {
+	if a.status != http.StatusOK {
+		return time.Time{}, fmt.Errorf("lab clock answered %s", brief(a))
+	}
+	var la labAnswer
+	if err := json.Unmarshal(a.body, &la); err != nil {
+		return time.Time{}, fmt.Errorf("lab clock answer: %w", err)
+	}
+	now, err := time.Parse(time.RFC3339Nano, la.Now)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("lab clock answer: %w", err)
+	}
+	return now, nil
+}
+
+type httpLab struct{ t *HTTPTarget }
+
+func (l httpLab) LabNow(ctx context.Context) (time.Time, error) {
+	a, err := l.t.do(ctx, Request{Method: http.MethodGet, Path: l.t.cfg.LabClock}, nil)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return parseLab(a)
+}
+
+func (l httpLab) SetLabClock(ctx context.Context, t time.Time) error {
+	body := `{"set": "` + t.UTC().Format(time.RFC3339Nano) + `"}`
+	a, err := l.t.do(ctx, Request{Method: http.MethodPost, Path: l.t.cfg.LabClock, Body: body}, nil)
+	if err != nil {
+		return err
+	}
+	_, err = parseLab(a)
+	return err
+}
