@@ -50,7 +50,8 @@ Flags:
                          (default 2)
   --camera PROFILE       decode each image as a phone camera would see it:
                          resampled to the profile's px/module, blurred,
-                         noisy, rotated, tilted, washed out (profiles: %s)
+                         noisy, rotated, tilted, washed out; profiles:
+                         %s
   --seed N               seed of the camera noise, for repeatable runs
                          (default: the profile's)
   --margin               measure how far each degradation alone can go
@@ -67,8 +68,7 @@ warning), or an input without a QR code; 2 usage error or unreadable input.
 Examples:
   totpemu scan console-screenshot.png
   totpemu scan --format junit --out scan.xml screenshots/*.png
-  aws iam create-virtual-mfa-device --virtual-mfa-device-name alice \
-      --outfile /dev/stdout --bootstrap-method QRCodePNG | base64 | totpemu scan -
+  aliyun ram CreateVirtualMFADevice --VirtualMFADeviceName alice | totpemu scan -
   totpemu scan --expect-issuer 'Example Cloud' --expect-account alice@example.com page.html
   totpemu scan --strict --format json create-mfa-device-response.json
   totpemu scan --camera budget-phone --min-margin px=2,tilt=30 console.png
