@@ -215,7 +215,7 @@ func ScanInput(ctx context.Context, name string, data []byte, opts Options) (*In
 			continue
 		}
 		images++
-		qrs, err := DecodeImageBytes(ctx, src.name, src.image, opts.Decode)
+		qrs, err := decodeSource(ctx, src, opts.Decode)
 		if errors.Is(err, ErrNoCode) {
 			continue
 		}
@@ -283,6 +283,37 @@ func ScanInput(ctx context.Context, name string, data []byte, opts Options) (*In
 		}
 	}
 	return res, nil
+}
+
+// decodeSource decodes the codes of one image. Through a camera, the codes
+// are those the camera reads, but their facts (module size, quiet zone,
+// bounds) are those of the image as given, on which the image rules are
+// meant to judge; a code only the camera reads keeps the camera's facts.
+func decodeSource(ctx context.Context, src source, opts DecodeOptions) ([]QR, error) {
+	if opts.Camera == nil {
+		return DecodeImageBytes(ctx, src.name, src.image, opts)
+	}
+	plainOpts := opts
+	plainOpts.Camera = nil
+	plain, err := DecodeImageBytes(ctx, src.name, src.image, plainOpts)
+	if err != nil {
+		return nil, err
+	}
+	seen, err := DecodeImageBytes(ctx, src.name, src.image, opts)
+	if err != nil {
+		return nil, err
+	}
+	for i := range seen {
+		for _, p := range plain {
+			if p.Text == seen[i].Text {
+				strategy := seen[i].Strategy
+				seen[i] = p
+				seen[i].Strategy = "camera " + opts.Camera.Name + ": " + strategy
+				break
+			}
+		}
+	}
+	return seen, nil
 }
 
 // ScanPath reads the input named by path ("-" for stdin) with the caps of

@@ -61,3 +61,32 @@ func TestScanMargin(t *testing.T) {
 		}
 	}
 }
+
+// TestScanThroughCamera: a camera that sees the code keeps the image's own
+// facts for the image rules; one that cannot read it gives no-code.
+func TestScanThroughCamera(t *testing.T) {
+	data := qrPNG(t, goodURI)
+	cam, err := CameraByName("current-phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ScanInput(context.Background(), "code.png", data, Options{Decode: DecodeOptions{Camera: &cam}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != StatusOK || len(res.Codes) != 1 || res.Codes[0].QR == nil {
+		t.Fatalf("through %s: %+v", cam.Name, res)
+	}
+	q := res.Codes[0].QR
+	if q.ModulePx != 6 || q.QuietZoneModules < 4 || !strings.HasPrefix(q.Strategy, "camera current-phone: ") {
+		t.Errorf("through %s: facts %+v; want the image's own (6 px/module, quiet zone 4+)", cam.Name, q)
+	}
+	blind := Camera{Name: "blind", ModulePx: 0.5, Seed: 1}
+	res, err = ScanInput(context.Background(), "code.png", data, Options{Decode: DecodeOptions{Camera: &blind}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != StatusNoCode || !hasRule(res.Findings, RuleInputNoCode) || !strings.Contains(res.Findings[0].Message, "through camera blind") {
+		t.Errorf("through a camera at 0.5 px/module: %+v", res)
+	}
+}
