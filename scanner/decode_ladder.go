@@ -51,9 +51,10 @@ func (l *ladder) seen(p gozxing.ResultPoint) {
 }
 
 // region is the part of the image worth enlarging: the candidates' bounding
-// box widened by 60 of their modules (the rest of a code of up to version 13
-// whose other finder patterns were missed, and its quiet zone), or the whole
-// image when there are no candidates or that covers most of it anyway.
+// box widened by 16 of their modules when it already spans three corners,
+// else by 60 (the rest of a code of up to version 13 whose other finder
+// patterns were missed, and its quiet zone); the whole image when there are
+// no candidates or the region covers most of it anyway.
 func (l *ladder) region() image.Rectangle {
 	whole := image.Rect(0, 0, l.plain().Width, l.plain().Height)
 	if len(l.candidates) == 0 {
@@ -66,7 +67,11 @@ func (l *ladder) region() image.Rectangle {
 		minY, maxY = math.Min(minY, c.y), math.Max(maxY, c.y)
 		ms = math.Max(ms, c.moduleSize)
 	}
-	pad := math.Max(32, 60*ms)
+	pad := 60 * ms
+	if len(l.candidates) >= 3 && maxX-minX > 10*ms && maxY-minY > 10*ms {
+		pad = 16 * ms // three corners seen: only the finder halves and quiet zone lie outside
+	}
+	pad = math.Max(32, pad)
 	r := image.Rect(int(minX-pad), int(minY-pad), int(maxX+pad), int(maxY+pad)).Intersect(whole)
 	if r.Empty() || 2*r.Dx()*r.Dy() > whole.Dx()*whole.Dy() {
 		return whole
