@@ -11,6 +11,7 @@ import (
 // returned verdict is Accepted, Rejected or Locked.
 func (p *prober) send(ctx context.Context, fn func() Verdict, n int) (Verdict, error) {
 	throttles, errs := 0, 0
+	p.waited = false
 	for {
 		if err := ctx.Err(); err != nil {
 			return Verdict{}, err
@@ -32,6 +33,7 @@ func (p *prober) send(ctx context.Context, fn func() Verdict, n int) (Verdict, e
 			if wait > maxThrottleWait {
 				return v, fmt.Errorf("target asked to wait %v, over the %v the bench waits: %v", wait, maxThrottleWait, v)
 			}
+			p.waited = true
 			if err := p.waitFor(ctx, wait, "the target's Retry-After (HTTP 429)"); err != nil {
 				return v, err
 			}
@@ -41,6 +43,7 @@ func (p *prober) send(ctx context.Context, fn func() Verdict, n int) (Verdict, e
 				return v, fmt.Errorf("no verdict after %d tries: %v", errs, v)
 			}
 			if !p.tm.Virtual() {
+				p.waited = true
 				if err := p.waitFor(ctx, time.Duration(errs)*500*time.Millisecond, "a retry after an error"); err != nil {
 					return v, err
 				}
@@ -52,7 +55,38 @@ func (p *prober) send(ctx context.Context, fn func() Verdict, n int) (Verdict, e
 // verify submits one code on d and keeps d's books. step is the code's
 // step, or -1 for a code of no step (a wrong one).
 func (p *prober) verify(ctx context.Context, d *device, code string, step int64) (Verdict, error) {
-	v, err := p.send(ctx, func() Verdict { return p.target.Verify(ctx, d.enr, code) }, 1)
+	return p.verifyWith(ctx, d, func() (string, int64, error) { return code, step, nil })
+}
+
+// verifyAt submits the code of step offset k on d, at a probe moment
+// (align): when a "slow down" made it wait, the code is computed again for
+// the moment it is really sent. It returns the code and step sent.
+func (p *prober) verifyAt(ctx context.Context, d *device, k int) (Verdict, string, int64, error) {
+	var code string
+	var step int64
+	v, err := p.verifyWith(ctx, d, func() (string, int64, error) {
+		if err := p.align(ctx); err != nil {
+			return "", 0, err
+		}
+		step = p.step() + int64(k)
+		code = d.code(step)
+		return code, step, nil
+	})
+	return v, code, step, err
+}
+
+// verifyWith submits the code mk makes (asked again on every retry) and
+// keeps d's books.
+func (p *prober) verifyWith(ctx context.Context, d *device, mk func() (string, int64, error)) (Verdict, error) {
+	var code string
+	var step int64
+	v, err := p.send(ctx, func() Verdict {
+		var err error
+		if code, step, err = mk(); err != nil {
+			return Verdict{Outcome: Error, Err: err}
+		}
+		return p.target.Verify(ctx, d.enr, code)
+	}, 1)
 	if err != nil {
 		return v, fmt.Errorf("verifying on %s: %w", d.enr, err)
 	}
@@ -149,6 +183,7 @@ type probe struct {
 	dev      *device
 	code     string
 	step     int64
+	at       time.Time // when it was accepted
 }
 
 // judge finds out whether step offset k is in the window, using role's
@@ -175,13 +210,14 @@ func (p *prober) judge(ctx context.Context, role string, k int) (probe, error) {
 			continue
 		}
 		wasClean := p.clean(d, code, step)
-		v, err := p.verify(ctx, d, code, step)
+		v, code, step, err := p.verifyAt(ctx, d, k)
 		if err != nil {
 			return probe{}, err
 		}
+		wasClean = wasClean && p.clean(d, code, step) // a throttle may have moved it
 		switch v.Outcome {
 		case Accepted:
-			return probe{accepted: true, dev: d, code: code, step: step}, nil
+			return probe{accepted: true, dev: d, code: code, step: step, at: p.tm.Now()}, nil
 		case Rejected:
 			if wasClean || p.clean(d, code, step) {
 				return probe{dev: d, code: code, step: step}, nil

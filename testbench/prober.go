@@ -85,6 +85,7 @@ type prober struct {
 	roles      map[string]*device
 	lockedAll  bool  // a fresh enrollment came locked: the lock is not per device
 	bindErr    error // the bind search found nothing: later binds fail at once
+	waited     bool  // the last send waited (a "slow down" or a retry): a fixed code may have changed meaning
 }
 
 func newProber(t Target, tm *Time, maxSteps int, progress io.Writer, account string) *prober {
@@ -202,15 +203,20 @@ func (p *prober) bind(ctx context.Context, d *device) error {
 				}
 				*d = *nd
 			}
-			if err := p.align(ctx); err != nil {
-				return err
-			}
-			hi := p.step() + int64(j)
+			var hi int64
 			codes := make([]string, bc)
-			for i := range codes {
-				codes[i] = d.code(hi - int64(bc-1-i))
-			}
-			v, err := p.send(ctx, func() Verdict { return p.target.Bind(ctx, d.enr, codes) }, len(codes))
+			// The codes are made at the moment of sending, again after a
+			// "slow down" made the bench wait.
+			v, err := p.send(ctx, func() Verdict {
+				if err := p.align(ctx); err != nil {
+					return Verdict{Outcome: Error, Err: err}
+				}
+				hi = p.step() + int64(j)
+				for i := range codes {
+					codes[i] = d.code(hi - int64(bc-1-i))
+				}
+				return p.target.Bind(ctx, d.enr, codes)
+			}, len(codes))
 			if err != nil {
 				return fmt.Errorf("binding %s: %w", d.enr, err)
 			}

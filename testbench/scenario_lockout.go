@@ -25,7 +25,7 @@ func (r *runner) lockout(ctx context.Context) (*LockoutResult, []Check, error) {
 	// Make sure a right code is at hand the moment the lock comes: wait
 	// (if need be) before the failures, not after, so a short lock cannot
 	// expire while the bench waits.
-	if _, _, err := p.rightCode(ctx, d); err != nil {
+	if _, err := p.rightCode(ctx, d); err != nil {
 		return nil, nil, err
 	}
 	failures, locked := 0, false
@@ -53,11 +53,11 @@ func (r *runner) lockout(ctx context.Context) (*LockoutResult, []Check, error) {
 	}
 	// A right code now: refused while locked (or, with no "locked" answer,
 	// a sign of a silent lock).
-	code, step, err := p.rightCode(ctx, d)
+	k, err := p.rightCode(ctx, d)
 	if err != nil {
 		return nil, nil, err
 	}
-	v, err := p.verify(ctx, d, code, step)
+	v, _, _, err := p.verifyAt(ctx, d, k)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -120,7 +120,7 @@ func (r *runner) successResets(ctx context.Context, n int, res *LockoutResult) (
 			Detail: "a fresh enrollment was locked too: the lock is kept per user or per client, so fresh enrollments do not isolate probes"}}, nil
 	}
 	res.LockScope = "device"
-	if _, _, err := p.rightCode(ctx, d); err != nil {
+	if _, err := p.rightCode(ctx, d); err != nil {
 		return nil, err
 	}
 	for i := 0; i < n-1; i++ {
@@ -133,11 +133,11 @@ func (r *runner) successResets(ctx context.Context, n int, res *LockoutResult) (
 				Detail: fmt.Sprintf("not measured: wrong code %d of %d on a fresh enrollment was answered %v", i+1, n-1, v)}}, nil
 		}
 	}
-	code, step, err := p.rightCode(ctx, d)
+	k, err := p.rightCode(ctx, d)
 	if err != nil {
 		return nil, err
 	}
-	if v, err := p.verify(ctx, d, code, step); err != nil {
+	if v, _, _, err := p.verifyAt(ctx, d, k); err != nil {
 		return nil, err
 	} else if v.Outcome != Accepted {
 		return []Check{{ID: "lockout.success-resets", Status: Warn,
@@ -146,11 +146,10 @@ func (r *runner) successResets(ctx context.Context, n int, res *LockoutResult) (
 	if _, err := p.verify(ctx, d, p.wrongCode(d, 2000), -1); err != nil {
 		return nil, err
 	}
-	code, step, err = p.rightCode(ctx, d)
-	if err != nil {
+	if k, err = p.rightCode(ctx, d); err != nil {
 		return nil, err
 	}
-	v, err := p.verify(ctx, d, code, step)
+	v, _, _, err := p.verifyAt(ctx, d, k)
 	if err != nil {
 		return nil, err
 	}

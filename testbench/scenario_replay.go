@@ -77,12 +77,18 @@ func (r *runner) replay(ctx context.Context) (*ReplayResult, []Check, error) {
 	// try submits code (of step) on the enrollment of an accepted code and
 	// reports whether it was refused; a lock moves to a fresh enrollment.
 	try := func(build func(pr *probe) (string, int64, bool)) (*bool, error) {
-		for attempt := 0; attempt < 3; attempt++ {
+		for attempt := 0; attempt < maxProbeTries; attempt++ {
 			pr, err := accepted()
 			if err != nil {
 				return nil, err
 			}
 			code, step, ok := build(pr)
+			// In virtual time every probe is at the same phase: if a
+			// "slow down" moved the clock since the code was accepted, the
+			// server's step may have moved too.
+			if p.tm.Virtual() && !p.tm.Now().Equal(pr.at) {
+				ok = false
+			}
 			if !ok {
 				cur = nil // the step moved on: start again with a fresh code
 				continue
@@ -91,13 +97,15 @@ func (r *runner) replay(ctx context.Context) (*ReplayResult, []Check, error) {
 			if err != nil {
 				return nil, err
 			}
-			if v.Outcome == Locked {
+			if v.Outcome == Locked || (v.Outcome != Accepted && p.waited) {
+				// Locked, or refused after the bench had to wait (the
+				// server's step may have moved on): again, afresh.
 				cur = nil
 				continue
 			}
 			return ptr(v.Outcome != Accepted), nil
 		}
-		return nil, fmt.Errorf("no answer for a replayed code after 3 tries")
+		return nil, fmt.Errorf("no definitive answer for a replayed code after %d tries", maxProbeTries)
 	}
 	// inWindow reports whether step is still inside the window now (real
 	// time moves on between submissions).

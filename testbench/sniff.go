@@ -32,28 +32,27 @@ func (p *prober) wrongCode(d *device, i int) string {
 	}
 }
 
-// rightCode returns a code that is accepted unless the target refuses
-// everything: the step offset of the last bind (or 0), at a moment where
-// it is clean on d.
-func (p *prober) rightCode(ctx context.Context, d *device) (string, int64, error) {
+// rightCode returns the step offset of a code that is accepted unless the
+// target refuses everything (the last bind's, or 0), having waited until
+// it is clean on d; submit it with verifyAt.
+func (p *prober) rightCode(ctx context.Context, d *device) (int, error) {
 	k := 0
 	if p.anchor != nil {
 		k = *p.anchor
 	}
 	for try := 0; try < maxProbeTries; try++ {
 		if err := p.align(ctx); err != nil {
-			return "", 0, err
+			return 0, err
 		}
 		step := p.step() + int64(k)
-		code := d.code(step)
-		if p.clean(d, code, step) {
-			return code, step, nil
+		if p.clean(d, d.code(step), step) {
+			return k, nil
 		}
 		if err := p.waitSteps(ctx, p.stepsUntilClean(d, step), "a replay-safe right code"); err != nil {
-			return "", 0, err
+			return 0, err
 		}
 	}
-	return "", 0, errors.New("no replay-safe code found")
+	return 0, errors.New("no replay-safe code found")
 }
 
 // prebind, in real time, enrolls and binds now the devices the given
