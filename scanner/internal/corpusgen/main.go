@@ -57,6 +57,8 @@ var (
 var otherEncoders = []Entry{
 	{File: "qrencode-M-s4.png", Texts: []string{uriConsole}, ECLevel: "M", ModulePx: 4, Quiet: 4, Note: "qrencode 4.1.1: qrencode -l M -s 4 -m 4"},
 	{File: "qrencode-H-s3-m1.png", Texts: []string{uriBob}, ECLevel: "H", ModulePx: 3, Quiet: 1, Note: "qrencode 4.1.1: qrencode -l H -s 3 -m 1 (narrow quiet zone)"},
+	{File: "chromium-bare-M-4px.webp", Texts: []string{uriConsole}, ECLevel: "M", ModulePx: 4, Quiet: 4, Note: "bare-M-4px-q75.jpg re-encoded by Chromium: canvas.toDataURL(\"image/webp\", 1.0)"},
+	{File: "chromium-console-1280x720-light-full-q80.webp", Texts: []string{uriConsole}, ECLevel: "M", ModulePx: 3, Note: "console-1280x720-light-full.png re-encoded by Chromium: canvas.toDataURL(\"image/webp\", 0.8)"},
 }
 
 func main() {
