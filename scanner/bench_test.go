@@ -5,6 +5,8 @@ import (
 	"image"
 	"runtime"
 	"testing"
+
+	"github.com/makiuchi-d/gozxing"
 )
 
 // benchImages are the screenshots the README's targets name: 1080p and
@@ -87,5 +89,27 @@ func TestPeakMemory4K(t *testing.T) {
 		if alloc > 150e6 {
 			t.Errorf("%s: %.1f MB allocated, want under 150 MB", name, float64(alloc)/1e6)
 		}
+	}
+}
+
+// BenchmarkLuminanceSource compares building the luminance plane of a
+// 1080p screenshot from the pixel buffer (ours) with gozxing's generic
+// image.Image path, which calls At for every pixel.
+func BenchmarkLuminanceSource(b *testing.B) {
+	for _, name := range []string{"console-1920x1080-light-full.png", "console-1920x1080-light-full-q75.jpg"} {
+		img := decodeCorpusImage(b, name)
+		b.Run("pixbuf/"+name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				newLumaSource(img).GetMatrix()
+			}
+		})
+		b.Run("gozxing-generic/"+name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				src := gozxing.NewLuminanceSourceFromImage(img)
+				src.GetMatrix()
+			}
+		})
 	}
 }
