@@ -54,18 +54,18 @@ func RefConsole(ctx context.Context, baseURL string, client *http.Client) (*HTTP
 }
 
 // Embedded is the reference console the bench starts when no target is
-// given: a real server on 127.0.0.1:0 in lab mode, driven over HTTP like
-// any other target.
+// given: a real server on 127.0.0.1:0, normally in lab mode, driven over
+// HTTP like any other target.
 type Embedded struct {
 	Target  *HTTPTarget
 	Lab     LabClock
 	running *refserver.Running
 }
 
-// StartEmbedded starts the reference console with opts (lab mode forced
-// on) on a free loopback port.
+// StartEmbedded starts the reference console with opts on a free loopback
+// port. With opts.Lab (the default run) the bench drives its clock; without
+// it the console runs on the system clock and the bench in real time.
 func StartEmbedded(ctx context.Context, opts refserver.Options) (*Embedded, error) {
-	opts.Lab = true
 	run, err := refserver.Start(ctx, "127.0.0.1:0", opts)
 	if err != nil {
 		return nil, fmt.Errorf("starting the embedded reference console: %w", err)

@@ -9,7 +9,9 @@ import (
 
 func TestEmbeddedDefault(t *testing.T) {
 	ctx := context.Background()
-	emb, err := StartEmbedded(ctx, refserver.DefaultOptions())
+	opts := refserver.DefaultOptions()
+	opts.Lab = true
+	emb, err := StartEmbedded(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

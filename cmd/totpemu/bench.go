@@ -27,7 +27,8 @@ fail); the report says how many codes each scenario submitted.
 
 With no target, the bench starts the reference console on 127.0.0.1 with
 its default policy and runs against it over HTTP in virtual time (under a
-second). Against a server whose lab clock it can set (the reference
+second); with --time-source or --ntp, the console keeps real time and so
+does the bench. Against a server whose lab clock it can set (the reference
 console with --lab) it also runs in virtual time; against any other target
 it runs in real time, with the truth from NTP, and says on stderr what it
 waits for and how long is left.
@@ -238,6 +239,10 @@ func benchTarget(ctx context.Context, e *env, changed func(string) bool, f bench
 		if err != nil {
 			return nil, nil, nil, inputErr(err, "is the reference console running there? (totpemu serve)")
 		}
+		if lab != nil && (f.timeSource != "" || changed("ntp")) {
+			return nil, nil, nil, usageErr("drop --time-source and --ntp, or run the console without --lab",
+				"bench: %s runs on a lab clock that only the bench moves: real time would find it stopped", f.target)
+		}
 		if lab == nil {
 			return t, nil, nothing, nil
 		}
@@ -254,6 +259,10 @@ func benchTarget(ctx context.Context, e *env, changed func(string) bool, f bench
 		lab, err := t.Lab(ctx)
 		if err != nil {
 			return nil, nil, nil, inputErr(err, "check the target is up and reachable")
+		}
+		if lab != nil && (f.timeSource != "" || changed("ntp")) {
+			return nil, nil, nil, usageErr("drop --time-source and --ntp, or the config's lab_clock",
+				"bench: --target-config %s names a lab clock that only the bench moves: real time would find it stopped", f.targetConfig)
 		}
 		if lab == nil {
 			return t, nil, nothing, nil
@@ -272,7 +281,11 @@ func benchTarget(ctx context.Context, e *env, changed func(string) bool, f bench
 		}
 		return t, nil, nothing, nil
 	}
-	emb, err := testbench.StartEmbedded(ctx, refserver.DefaultOptions())
+	// In virtual time by default; asked for real time (--time-source,
+	// --ntp), the console runs on the system clock instead of a lab clock.
+	opts := refserver.DefaultOptions()
+	opts.Lab = f.timeSource == "" && !changed("ntp")
+	emb, err := testbench.StartEmbedded(ctx, opts)
 	if err != nil {
 		return nil, nil, nil, err
 	}
