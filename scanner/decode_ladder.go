@@ -38,6 +38,7 @@ type ladder struct {
 	// saw; the upscale rungs enlarge only the region around them (upRegion).
 	candidates []candidate
 	upRegion   image.Rectangle
+	mean       int // mean luminance, -1 until computed
 }
 
 type candidate struct{ x, y, moduleSize float64 }
@@ -142,20 +143,22 @@ type rung struct {
 	tryHarder bool
 	scale     float64
 	upscale   bool
+	inverted  bool // reads the negative: follows its plain twin in rungs
 }
 
 // rungs run in order, cheapest and likeliest first; the first that decodes
 // anything wins. Inverted comes before TRY_HARDER because a dark-mode page
-// is common and inverting costs one pass over the pixels.
+// is common and inverting costs one pass over the pixels; on a mostly dark
+// image each inverted rung goes first (see ladder.order).
 var rungs = []rung{
 	{name: "plain", source: (*ladder).plain, scale: 1},
-	{name: "inverted", source: (*ladder).inverted, scale: 1},
+	{name: "inverted", source: (*ladder).inverted, scale: 1, inverted: true},
 	{name: "try-harder", source: (*ladder).plain, tryHarder: true, scale: 1},
-	{name: "try-harder-inverted", source: (*ladder).inverted, tryHarder: true, scale: 1},
+	{name: "try-harder-inverted", source: (*ladder).inverted, tryHarder: true, scale: 1, inverted: true},
 	{name: "stretched", source: (*ladder).stretched, scale: 1},
-	{name: "stretched-inverted", source: (*ladder).stretchedInverted, scale: 1},
+	{name: "stretched-inverted", source: (*ladder).stretchedInverted, scale: 1, inverted: true},
 	{name: "upscale-2x", source: (*ladder).upscaled, scale: 0.5, upscale: true},
-	{name: "upscale-2x-inverted", source: (*ladder).upscaledInverted, scale: 0.5, upscale: true},
+	{name: "upscale-2x-inverted", source: (*ladder).upscaledInverted, scale: 0.5, upscale: true, inverted: true},
 }
 
 // runLadder tries each rung until one finds a code, checking ctx before
@@ -164,7 +167,7 @@ var rungs = []rung{
 // rather than last. It returns ErrNoCode when no rung finds a code.
 func runLadder(ctx context.Context, img image.Image) ([]QR, error) {
 	b := img.Bounds()
-	l := &ladder{img: img, upscaleUnavailable: 4*b.Dx()*b.Dy() > upscaleMaxPixels}
+	l := &ladder{img: img, upscaleUnavailable: 4*b.Dx()*b.Dy() > upscaleMaxPixels, mean: -1}
 	done := make([]bool, len(rungs))
 	try := func(i int) ([]QR, error) {
 		done[i] = true
@@ -201,7 +204,8 @@ func runLadder(ctx context.Context, img image.Image) ([]QR, error) {
 		}
 		return qrs, nil
 	}
-	for i, r := range rungs {
+	for _, i := range l.order() {
+		r := rungs[i]
 		if done[i] {
 			continue
 		}
@@ -212,8 +216,8 @@ func runLadder(ctx context.Context, img image.Image) ([]QR, error) {
 		if r.upscale || !l.smallModules() {
 			continue
 		}
-		for j, u := range rungs {
-			if u.upscale && !done[j] {
+		for _, j := range l.order() {
+			if rungs[j].upscale && !done[j] {
 				if qrs, err := try(j); err != nil || len(qrs) > 0 {
 					return qrs, err
 				}
@@ -221,6 +225,43 @@ func runLadder(ctx context.Context, img image.Image) ([]QR, error) {
 		}
 	}
 	return nil, ErrNoCode
+}
+
+// order is the order to try the rungs in: as listed, or, on a mostly dark
+// image (a dark-mode page, mean luminance under 100), each inverted rung
+// before its plain twin.
+func (l *ladder) order() []int {
+	idx := make([]int, len(rungs))
+	for i := range idx {
+		idx[i] = i
+	}
+	if l.meanLuma() >= 100 {
+		return idx
+	}
+	for i := 0; i+1 < len(idx); i++ {
+		if !rungs[i].inverted && rungs[i+1].inverted {
+			idx[i], idx[i+1] = idx[i+1], idx[i]
+			i++
+		}
+	}
+	return idx
+}
+
+// meanLuma samples every 7th pixel of the plain luminance.
+func (l *ladder) meanLuma() int {
+	if l.mean < 0 {
+		p := l.plain().pix
+		sum, n := 0, 0
+		for i := 0; i < len(p); i += 7 {
+			sum += int(p[i])
+			n++
+		}
+		l.mean = 255
+		if n > 0 {
+			l.mean = sum / n
+		}
+	}
+	return l.mean
 }
 
 // smallModulePx is the estimated module size under which finder pattern
