@@ -12,7 +12,7 @@ import (
 // accountSource is where a command takes one account from: --key (manual
 // entry), --uri, --qr, or the device's state file by name.
 type accountSource struct {
-	key, uri, qr, name, issuer string
+	key, uri, qr string
 	digits, period             int
 	algorithm                  string
 }

@@ -12,10 +12,7 @@ import (
 
 // splitServers turns "a,b c" into its server names, refusing empty ones.
 func splitServers(flag, v string) ([]string, error) {
-	var out []string
-	for _, s := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
-		out = append(out, s)
-	}
+	out := strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
 	if len(out) == 0 {
 		return nil, usageErr("give SERVER[,SERVER], e.g. --ntp 0.pool.ntp.org,1.pool.ntp.org", "%s: no server named in %q", flag, v)
 	}
