@@ -12,9 +12,9 @@ import (
 // accountSource is where a command takes one account from: --key (manual
 // entry), --uri, --qr, or the device's state file by name.
 type accountSource struct {
-	key, uri, qr string
-	digits, period             int
-	algorithm                  string
+	key, uri, qr   string
+	digits, period int
+	algorithm      string
 }
 
 func (s *accountSource) register(fs *pflag.FlagSet) {
