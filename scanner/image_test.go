@@ -335,3 +335,20 @@ func TestDeadline(t *testing.T) {
 		t.Errorf("cancelled context: err %v, want context.Canceled", err)
 	}
 }
+
+// TestDecodeSubImage: bounds are reported in the coordinates of the image
+// given, also when its origin is not (0, 0).
+func TestDecodeSubImage(t *testing.T) {
+	page := place(800, 600, color.Gray{255}, image.Pt(300, 200), renderQR(t, testURI, qr.M, 4, 4, false))
+	dim := len(qrModules(t, testURI, qr.M))
+	want := image.Rect(316, 216, 316+4*dim, 216+4*dim)
+	for _, r := range []image.Rectangle{page.Bounds(), image.Rect(250, 150, 700, 600)} {
+		qrs, err := DecodeImage(context.Background(), page.SubImage(r), DecodeOptions{})
+		if err != nil {
+			t.Fatalf("sub-image %v: %v", r, err)
+		}
+		if d := rectDistance(qrs[0].Bounds, want); d > 4 {
+			t.Errorf("sub-image %v: bounds %v, want about %v", r, qrs[0].Bounds, want)
+		}
+	}
+}
