@@ -9,36 +9,32 @@ import (
 	"github.com/makiuchi-d/gozxing"
 )
 
-// upscaleMaxPixels bounds the 2x upscale rung: the upscaled image may have
-// at most this many pixels (a 1920x1080 input becomes 3840x2160), which keeps
-// a decode of a 4K screenshot's half-size version well under 150 MB.
-const upscaleMaxPixels = 3840 * 2160
-
-// minUpscaleCandidates is how many finder pattern candidates the
-// full-resolution rungs must have seen before the (costly) upscale rungs
-// run: a code too fine to decode still shows some of its finder patterns,
-// while a page without a code rarely does.
-// Images of at most alwaysUpscalePixels (a code framed by a camera, a
-// bare code) are cheap to enlarge and always get the upscale rungs.
+// Limits of the 2x upscale rungs, which cost the most. They run only when
+// the full-resolution rungs saw at least minUpscaleCandidates finder pattern
+// candidates (a code too fine to decode still shows some; a page without a
+// code rarely does) or the image has at most alwaysUpscalePixels (a bare
+// code, a camera's frame: cheap to enlarge anyway), and only when the
+// enlarged region has at most upscaleMaxPixels (the size of a whole 1920x1080
+// image enlarged), which keeps memory well under 150 MB.
 const (
+	upscaleMaxPixels     = 3840 * 2160
 	minUpscaleCandidates = 2
 	alwaysUpscalePixels  = 512 * 512
 )
 
 // ladder holds the luminance planes the rungs share, built on first use.
 type ladder struct {
-	img                image.Image
-	base, inv          *lumaSource
-	up, upInv          *lumaSource
-	str, strInv        *lumaSource
-	strDone            bool
-	upscaleUnavailable bool
+	img         image.Image
+	base, inv   *lumaSource
+	up, upInv   *lumaSource
+	str, strInv *lumaSource
+	strDone     bool
 
 	// candidates are the finder pattern centres the full-resolution rungs
 	// saw; the upscale rungs enlarge only the region around them (upRegion).
 	candidates []candidate
-	upRegion   image.Rectangle
-	mean       int // mean luminance, -1 until computed
+	upRegion   image.Rectangle // set by upscaleAllowed
+	mean       int             // mean luminance, -1 until computed
 }
 
 type candidate struct{ x, y, moduleSize float64 }
@@ -120,7 +116,6 @@ func (l *ladder) inverted() *lumaSource {
 // enlarged.
 func (l *ladder) upscaled() *lumaSource {
 	if l.up == nil {
-		l.upRegion = l.region()
 		src := l.plain().gray().SubImage(l.upRegion)
 		up := imaging.Resize(src, 2*l.upRegion.Dx(), 2*l.upRegion.Dy(), imaging.Lanczos)
 		l.up = newLumaSource(up)
@@ -167,7 +162,7 @@ var rungs = []rung{
 // rather than last. It returns ErrNoCode when no rung finds a code.
 func runLadder(ctx context.Context, img image.Image) ([]QR, error) {
 	b := img.Bounds()
-	l := &ladder{img: img, upscaleUnavailable: 4*b.Dx()*b.Dy() > upscaleMaxPixels, mean: -1}
+	l := &ladder{img: img, mean: -1}
 	done := make([]bool, len(rungs))
 	try := func(i int) ([]QR, error) {
 		done[i] = true
@@ -175,7 +170,7 @@ func runLadder(ctx context.Context, img image.Image) ([]QR, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if r.upscale && (l.upscaleUnavailable || len(l.candidates) < minUpscaleCandidates && b.Dx()*b.Dy() > alwaysUpscalePixels) {
+		if r.upscale && !l.upscaleAllowed() {
 			return nil, nil
 		}
 		src := r.source(l)
@@ -225,6 +220,19 @@ func runLadder(ctx context.Context, img image.Image) ([]QR, error) {
 		}
 	}
 	return nil, ErrNoCode
+}
+
+// upscaleAllowed decides, once the full-resolution rungs have run, whether
+// the upscale rungs may run, and fixes the region they enlarge.
+func (l *ladder) upscaleAllowed() bool {
+	if l.upRegion.Empty() {
+		l.upRegion = l.region()
+	}
+	p := l.plain()
+	if len(l.candidates) < minUpscaleCandidates && p.Width*p.Height > alwaysUpscalePixels {
+		return false
+	}
+	return 4*l.upRegion.Dx()*l.upRegion.Dy() <= upscaleMaxPixels
 }
 
 // order is the order to try the rungs in: as listed, or, on a mostly dark

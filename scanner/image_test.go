@@ -112,6 +112,9 @@ func TestDecodeStrategies(t *testing.T) {
 		{"glare-dark-at-190", "stretched", glare},
 		{"dark-mode-light-modules", "inverted", place(600, 400, color.Gray{30}, image.Pt(100, 50), renderQR(t, testURI, qr.M, 4, 4, true))},
 		{"half-size-1.5px-per-module", "upscale-2x", halfPage},
+		// The same on a 4K page: too big to enlarge whole, only the region
+		// around the finder candidates is.
+		{"4k-page-1.5px-per-module", "upscale-2x", place(3840, 2160, color.Gray{240}, image.Pt(2000, 1200), halfPage)},
 	} {
 		qrs, err := DecodeImage(context.Background(), tc.img, DecodeOptions{})
 		if err != nil {
