@@ -202,7 +202,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 func prebindRoles(want []string) []string {
 	var roles []string
 	if slices.Contains(want, ScenarioLockout) {
-		roles = append(roles, "lockout")
+		roles = append(roles, "lockout", "lockout-reset")
 	}
 	if slices.Contains(want, ScenarioWindow) {
 		roles = append(roles, "window-up", "window-down")

@@ -110,14 +110,23 @@ func (r *runner) successResets(ctx context.Context, n int, res *LockoutResult) (
 	p := r.p
 	p.budget = 0 // this enrollment is meant to reach the limit
 	defer func() { p.budget = n }()
-	d, err := p.freshBound(ctx)
-	if err != nil && !errors.Is(err, errLockedBeyond) {
-		return nil, err
-	}
-	if p.lockedAll {
+	beyond := func() []Check {
 		res.LockScope = "beyond the device"
 		return []Check{{ID: "lockout.scope", Status: Warn,
-			Detail: "a fresh enrollment was locked too: the lock is kept per user or per client, so fresh enrollments do not isolate probes"}}, nil
+			Detail: "a fresh enrollment was locked too: the lock is kept per user or per client, so fresh enrollments do not isolate probes"}}
+	}
+	// In real time the enrollment was bound with the others at the start
+	// (prebind), so its right code needs no wait; else bind one now.
+	d := p.roles["lockout-reset"]
+	if d == nil || !p.usable(d) || d.fails > 0 {
+		var err error
+		d, err = p.freshBound(ctx)
+		if err != nil && !errors.Is(err, errLockedBeyond) {
+			return nil, err
+		}
+	}
+	if p.lockedAll {
+		return beyond(), nil
 	}
 	res.LockScope = "device"
 	if _, err := p.rightCode(ctx, d); err != nil {
@@ -127,6 +136,10 @@ func (r *runner) successResets(ctx context.Context, n int, res *LockoutResult) (
 		v, err := p.verify(ctx, d, p.wrongCode(d, 1000+i), -1)
 		if err != nil {
 			return nil, err
+		}
+		if v.Outcome == Locked && i == 0 {
+			p.lockedAll = true
+			return beyond(), nil
 		}
 		if v.Outcome != Rejected {
 			return []Check{{ID: "lockout.success-resets", Status: Warn,
