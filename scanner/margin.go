@@ -92,32 +92,69 @@ func Margin(ctx context.Context, img image.Image, opts DecodeOptions) (MarginRep
 	}
 	r := MarginReport{Text: qrs[0].Text, ModulePx: qrs[0].ModulePx, Seed: seed}
 	for _, s := range marginSweeps(seed) {
-		last, broke := 0.0, false
-		started := false
-		for _, v := range s.values {
-			c := s.camera(v)
-			if s.name == "module_px" && c.ModulePx > qrs[0].ModulePx+1e-9 {
-				continue // never enlarge: the sweep starts at the code's own size
+		values := s.values
+		if s.name == "module_px" {
+			// Never enlarge: the sweep starts at the code's own size.
+			for len(values) > 0 && s.camera(values[0]).ModulePx > qrs[0].ModulePx+1e-9 {
+				values = values[1:]
 			}
+		}
+		decodes := func(v float64) (bool, error) {
+			c := s.camera(v)
 			ok, err := decodesThrough(ctx, img, qrs, &c, opts)
 			if err != nil {
-				return r, fmt.Errorf("margin: %s %.3g: %w", s.name, v, err)
+				return false, fmt.Errorf("margin: %s %.3g: %w", s.name, v, err)
 			}
-			if !ok {
-				broke = true
-				break
-			}
-			last, started = v, true
+			return ok, nil
 		}
-		if !started {
+		i, err := firstFailure(values, decodes)
+		if err != nil {
+			return r, err
+		}
+		if i == 0 {
 			return r, fmt.Errorf("margin: %s: the code does not decode even at the sweep's first value", s.name)
 		}
-		s.set(&r, last)
-		if !broke {
+		s.set(&r, values[i-1])
+		if i == len(values) {
 			r.Unbroken = append(r.Unbroken, s.name)
 		}
 	}
 	return r, nil
+}
+
+// sweepStride is how many values of a sweep firstFailure skips between
+// probes before it narrows down.
+const sweepStride = 4
+
+// firstFailure returns the index of the first of values, easiest first,
+// at which decodes fails (len(values) when none does). It probes every
+// sweepStride-th value and then the ones between the last success and the
+// first failure: for a monotonic sweep the same answer as trying them all,
+// with about a third of the decodes.
+func firstFailure(values []float64, decodes func(float64) (bool, error)) (int, error) {
+	lo := -1 // the last index known to decode
+	hi := len(values)
+	for i := 0; i < len(values); i += sweepStride {
+		ok, err := decodes(values[i])
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			hi = i
+			break
+		}
+		lo = i
+	}
+	for i := lo + 1; i < hi; i++ {
+		ok, err := decodes(values[i])
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			return i, nil
+		}
+	}
+	return hi, nil
 }
 
 // decodesThrough reports whether the first code's text is read through c.
