@@ -35,7 +35,7 @@ func TestEmbeddedDefault(t *testing.T) {
 // by step, lockout after 5, bind with 2 codes), each count derived by
 // hand as the least that answers the scenario's questions.
 func TestSubmissionsMinimal(t *testing.T) {
-	rep := benchRefserver(t, refCase{1, 1, refserver.ReplayStep, 5, 2, 0})
+	rep := benchRefserver(t, refCase{1, 1, refserver.ReplayStep, 5, 2, 0}, ScenarioEnroll, ScenarioLockout, ScenarioWindow, ScenarioReplay)
 	want := map[string]int{
 		// bind 2, login 1
 		ScenarioEnroll: 3,

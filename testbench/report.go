@@ -44,6 +44,10 @@ type Results struct {
 	Window  *WindowResult  `json:"window,omitempty"`
 	Replay  *ReplayResult  `json:"replay,omitempty"`
 	Lockout *LockoutResult `json:"lockout,omitempty"`
+
+	ServerClock *ServerClockResult `json:"server_clock,omitempty"`
+	Boundary    *BoundaryResult    `json:"boundary,omitempty"`
+	Drift       *DriftResult       `json:"drift,omitempty"`
 }
 
 // EnrollResult is what the enroll scenario saw and how long each step took.

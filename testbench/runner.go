@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/totpemu/totpemu/clock"
 )
@@ -17,12 +18,19 @@ const (
 	ScenarioLockout = "lockout"
 	ScenarioWindow  = "window"
 	ScenarioReplay  = "replay"
+	// The time-driven scenarios need the window, and run after it.
+	ScenarioServerClock = "server-clock"
+	ScenarioBoundary    = "boundary"
+	ScenarioDrift       = "drift"
 )
 
 // Scenarios lists every scenario in the order Run runs them: lockout
 // before the window (its count spreads the window's probes), the window
 // before replay (replay needs two steps known to be in the window).
-var Scenarios = []string{ScenarioEnroll, ScenarioLockout, ScenarioWindow, ScenarioReplay}
+// The server clock before the boundary and drift: its offset within a step
+// sharpens their predictions.
+var Scenarios = []string{ScenarioEnroll, ScenarioLockout, ScenarioWindow, ScenarioReplay,
+	ScenarioServerClock, ScenarioBoundary, ScenarioDrift}
 
 // Defaults of Config.
 const (
@@ -49,6 +57,11 @@ type Config struct {
 	// DeviceClock makes the virtual device's clock from the truth (a
 	// hardware profile); nil means the device shows the true time.
 	DeviceClock func(truth clock.Clock) clock.Clock
+	// DriftPPM is the drift scenario's token rate; 0 means DefaultDriftPPM
+	// (write a tiny rate like 1e-9 for none). DriftDays is how many days it
+	// is used; 0 means DefaultDriftDays.
+	DriftPPM  float64
+	DriftDays int
 	// Account is the prefix of enrolled account names; "" means "bench".
 	Account string
 	// TimeSource is copied into the report (servers, notes); Kind and
@@ -83,6 +96,7 @@ type runner struct {
 
 	lo, hi     int // the measured window
 	haveWindow bool
+	serverR    *time.Duration // the server clock's offset modulo the period, when measured
 }
 
 func (r *runner) deviceClock() clock.Clock {
@@ -112,6 +126,18 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.MaxAttempts < 1 || cfg.MaxAttempts > 10000 {
 		return nil, fmt.Errorf("bench: max attempts %d: want 1 to 10000", cfg.MaxAttempts)
 	}
+	if cfg.DriftPPM == 0 {
+		cfg.DriftPPM = DefaultDriftPPM
+	}
+	if cfg.DriftDays == 0 {
+		cfg.DriftDays = DefaultDriftDays
+	}
+	if cfg.DriftPPM != cfg.DriftPPM || cfg.DriftPPM > 10000 || cfg.DriftPPM < -10000 {
+		return nil, fmt.Errorf("bench: drift %v ppm: want -10000 to 10000", cfg.DriftPPM)
+	}
+	if cfg.DriftDays < 1 || cfg.DriftDays > MaxDriftDays {
+		return nil, fmt.Errorf("bench: drift days %d: want 1 to %d", cfg.DriftDays, MaxDriftDays)
+	}
 	if cfg.Stopwatch == nil {
 		cfg.Stopwatch = clock.System{}
 	}
@@ -136,9 +162,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.TimeSource.OffsetMS = ptr(float64(cfg.Time.LocalOffset.Microseconds()) / 1000)
 	}
 	r := &runner{cfg: cfg, p: newProber(cfg.Target, cfg.Time, cfg.MaxSteps, cfg.Progress, cfg.Account)}
-	if slices.Contains(want, ScenarioReplay) && !slices.Contains(want, ScenarioWindow) {
-		want = append(want, ScenarioWindow)
-		rep.Notes = append(rep.Notes, "the window was measured too: replay needs to know which steps are in it")
+	for _, s := range []string{ScenarioReplay, ScenarioServerClock, ScenarioBoundary, ScenarioDrift} {
+		if slices.Contains(want, s) && !slices.Contains(want, ScenarioWindow) {
+			want = append(want, ScenarioWindow)
+			rep.Notes = append(rep.Notes, "the window was measured too: "+s+" needs to know which steps are in it")
+		}
 	}
 	sniffed := false
 	for _, name := range Scenarios {
@@ -180,6 +208,19 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				break
 			}
 			rep.Results.Replay, checks, err = r.replay(ctx)
+		case ScenarioServerClock, ScenarioBoundary, ScenarioDrift:
+			if !r.haveWindow {
+				checks = []Check{{ID: name + ".window", Status: Skip, Detail: "not run: the window was not found"}}
+				break
+			}
+			switch name {
+			case ScenarioServerClock:
+				rep.Results.ServerClock, checks, err = r.serverClock(ctx)
+			case ScenarioBoundary:
+				rep.Results.Boundary, checks, err = r.boundary(ctx)
+			default:
+				rep.Results.Drift, checks, err = r.drift(ctx)
+			}
 		}
 		if err != nil {
 			if fatal(ctx, err) {

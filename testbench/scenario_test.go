@@ -14,6 +14,10 @@ func runFake(t *testing.T, f *fakeTarget, scenarios ...string) *Report {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(scenarios) == 0 {
+		// The time-driven scenarios have tests of their own (timed_test.go).
+		scenarios = []string{ScenarioEnroll, ScenarioLockout, ScenarioWindow, ScenarioReplay}
+	}
 	rep, err := Run(ctx, Config{Target: f, Time: tm, Scenarios: scenarios})
 	if err != nil {
 		t.Fatalf("Run: %v", err)

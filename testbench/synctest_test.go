@@ -38,7 +38,7 @@ func TestRealTimeStrictSynctest(t *testing.T) {
 				var progress bytes.Buffer
 				start := clock.System{}.Now()
 				rep, err := Run(context.Background(), Config{Target: f, Time: RealTime(clock.System{}, clock.System{}, TimeSystem, nil),
-					Progress: &progress, MaxAttempts: 20})
+					Progress: &progress, MaxAttempts: 20, Scenarios: []string{ScenarioEnroll, ScenarioLockout, ScenarioWindow, ScenarioReplay}})
 				if err != nil {
 					t.Fatal(err)
 				}

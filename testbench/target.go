@@ -42,6 +42,9 @@ type Verdict struct {
 	Reason     string        // the target's own words, e.g. "403 rejected: code rejected"
 	RetryAfter time.Duration // when Locked or Throttled, how long the target asked to wait (0: not said)
 	Err        error         // when Error, the cause
+	// Date is the answer's HTTP Date header (the server's own clock, to the
+	// second), zero when there was none.
+	Date time.Time
 }
 
 func (v Verdict) String() string {

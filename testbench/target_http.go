@@ -250,6 +250,9 @@ func (t *HTTPTarget) judge(ctx context.Context, r Request, vars map[string]strin
 		return Verdict{Outcome: Error, Err: err}
 	}
 	v := Verdict{Reason: brief(a)}
+	if d, err := http.ParseTime(a.header.Get("Date")); err == nil {
+		v.Date = d
+	}
 	vs := t.cfg.Verdicts
 	switch {
 	case matches(vs.Locked, a):

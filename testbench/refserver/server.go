@@ -63,6 +63,9 @@ func (s *Server) LabClock() *clock.Manual { return s.lab }
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 	w.Header()["X-Content-Type-Options"] = nosniff
+	// The Date header tells the server's own time (its clock plus
+	// ClockOffset), as a real server whose clock is off tells it.
+	w.Header().Set("Date", s.Now().UTC().Format(http.TimeFormat))
 	s.mux.ServeHTTP(w, r)
 }
 
