@@ -58,6 +58,7 @@ func WriteText(w io.Writer, r *Report) error {
 		fmt.Fprintf(tw, "REPLAY\tsame code %s; older in-window code %s; reformatted %s\n",
 			refused(rp.SameCodeRejected), refused(rp.OlderCodeRejected), refused(rp.ReformattedCodeRejected))
 	}
+	writeTimedText(tw, res)
 	tw.Flush()
 
 	b.WriteString("\n")

@@ -53,8 +53,21 @@ Targets:
                          passes it in $TOTPEMU_SECRET and $TOTPEMU_URI
 
 Flags:
-  --scenario a,b         scenarios to run: enroll, lockout, window, replay
-                         (default all; replay also measures the window)
+  --scenario a,b         scenarios to run: enroll, lockout, window, replay,
+                         server-clock, boundary, drift (default all; those
+                         after window also measure the window)
+  --drift-ppm PPM        drift: the token's rate error (default 20)
+  --drift-days N         drift: days of daily use (default 365)
+  --expect EXPR          a condition for CI, repeatable: NAME[@ARG] OP VALUE
+                         with OP one of = != < <= > >=; unmet it fails a check
+                         (expect.NAME...) with the measured value beside.
+                         Names: window-back, window-forward, replay,
+                         replay-older, replay-reformatted (rejected|accepted),
+                         lockout (N|none), boundary-refusal@Ns (0..1),
+                         boundary-latest-read@Ns, drift-first-refused-day
+                         (N|none), drift-tracks (yes|no), server-clock-offset,
+                         server-clock-uncertainty, server-window-back,
+                         server-window-forward, check@ID (pass|warn|fail|skip)
   --max-steps N          probe the window up to N steps each way (default 10)
   --max-attempts N       wrong codes at most while waiting for a lockout
                          (default 110; 101 are needed to test NIST's 100)
@@ -65,7 +78,8 @@ Flags:
                          the system clock, unmeasured (offline CI)
   --profile NAME         the virtual device: phone (default), gauth-android,
                          phone-manual, token
-  --format FORMAT        text (default) or json
+  --format FORMAT        text (default), json, junit (JUnit XML: a testcase per
+                         check) or html (one self-contained file with charts)
   --out FILE             write the report to FILE (atomically) instead of stdout
 
 Exit status: 0 every check passed or warned; 1 a check failed (or no valid
@@ -74,6 +88,8 @@ time source); 2 usage error or unreachable target.
 Examples:
   totpemu bench
   totpemu bench --format json --out bench.json
+  totpemu bench --format html --out bench.html
+  totpemu bench --expect window-back=1 --expect replay=rejected --expect 'lockout<=5' --expect 'boundary-refusal@10s<=0.05' --format junit
   totpemu bench --target http://127.0.0.1:8080 --scenario window,replay
   totpemu bench --target-config testbench/examples/refserver.yaml --time-source system
   totpemu bench --target-cmd './verify --user alice' --enroll-cmd './new-key alice' --ntp time.cloudflare.com
@@ -88,6 +104,9 @@ type benchFlags struct {
 	scenario                                   string
 	maxSteps, maxAttempts                      int
 	ntp, timeSource, profile, format, out      string
+	driftPPM                                   float64
+	driftDays                                  int
+	expect                                     []string
 }
 
 func runBench(ctx context.Context, e *env, args []string) error {
@@ -106,6 +125,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.profile, "profile", "phone", "")
 	fs.StringVar(&f.format, "format", "text", "")
 	fs.StringVar(&f.out, "out", "", "")
+	fs.Float64Var(&f.driftPPM, "drift-ppm", testbench.DefaultDriftPPM, "")
+	fs.IntVar(&f.driftDays, "drift-days", testbench.DefaultDriftDays, "")
+	fs.StringArrayVar(&f.expect, "expect", nil, "")
 	if err := parse(e, c, fs, args); err != nil {
 		return err
 	}
@@ -138,8 +160,24 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if f.maxAttempts < 1 || f.maxAttempts > 10000 {
 		return usageErr(hint, "bench: --max-attempts %d: want 1 to 10000", f.maxAttempts)
 	}
-	if f.format != "text" && f.format != "json" {
-		return usageErr(hint, "bench: --format %q: want text or json", f.format)
+	switch f.format {
+	case "text", "json", "junit", "html":
+	default:
+		return usageErr(hint, "bench: --format %q: want text, json, junit or html", f.format)
+	}
+	if f.driftPPM != f.driftPPM || f.driftPPM == 0 || f.driftPPM < -10000 || f.driftPPM > 10000 {
+		return usageErr(hint, "bench: --drift-ppm %v: want -10000 to 10000, not 0", f.driftPPM)
+	}
+	if f.driftDays < 1 || f.driftDays > testbench.MaxDriftDays {
+		return usageErr(hint, "bench: --drift-days %d: want 1 to %d", f.driftDays, testbench.MaxDriftDays)
+	}
+	var expects []testbench.Expectation
+	for _, x := range f.expect {
+		ex, err := testbench.ParseExpectation(x)
+		if err != nil {
+			return usageErr(hint, "bench: --expect: %v", err)
+		}
+		expects = append(expects, ex)
 	}
 	switch f.timeSource {
 	case "", testbench.TimeNTP, testbench.TimeSystem:
@@ -161,7 +199,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	defer closeTarget()
 
 	cfg := testbench.Config{Target: target, Scenarios: scenarios, MaxSteps: f.maxSteps, MaxAttempts: f.maxAttempts,
-		Progress: e.stderr, Stopwatch: e.clock}
+		Progress: e.stderr, Stopwatch: e.clock, DriftPPM: f.driftPPM, DriftDays: f.driftDays}
 	var local clock.Clock = e.clock
 	if lab != nil && f.timeSource == "" && !fs.Changed("ntp") {
 		cfg.Time, err = testbench.VirtualTime(ctx, lab)
@@ -203,10 +241,16 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		}
 		return failedErr(err, "")
 	}
+	testbench.CheckExpectations(rep, expects)
 	var buf bytes.Buffer
-	if f.format == "json" {
+	switch f.format {
+	case "json":
 		err = testbench.WriteJSON(&buf, rep)
-	} else {
+	case "junit":
+		err = testbench.WriteJUnit(&buf, rep)
+	case "html":
+		err = testbench.WriteHTML(&buf, rep)
+	default:
 		err = testbench.WriteText(&buf, rep)
 	}
 	if err != nil {

@@ -1,0 +1,268 @@
+package testbench
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// An Expectation is a condition on a measured result, for CI:
+//
+//	NAME[@ARG] OP VALUE
+//
+// OP is one of = != < <= > >=; VALUE a number, or a word for the names
+// that take words (rejected/accepted, yes/no, none, pass/warn/fail/skip).
+// Spaces around OP are allowed. Names (ExpectNames):
+//
+//	window-back, window-forward         steps (the window scenario)
+//	replay, replay-older, replay-reformatted   rejected or accepted
+//	lockout                             failures before the lock, or none
+//	boundary-refusal@Ns                 refusal probability (0..1) when typing takes N s (0..30)
+//	boundary-latest-read@Ns             latest safe phase to read a code, seconds, or none
+//	drift-first-refused-day             a day number, or none
+//	drift-tracks                        yes or no
+//	server-clock-offset, server-clock-uncertainty   seconds
+//	server-window-back, server-window-forward       steps in the server's own steps
+//	check@ID                            pass, warn, fail or skip: a check's status
+//
+// Numbers compare as numbers; words allow only = and !=.
+type Expectation struct {
+	Text  string // as written
+	Name  string
+	Arg   string // after @, "" when none
+	Op    string
+	Value string
+}
+
+// ExpectNames lists the names an expectation may use, with @ where an
+// argument follows.
+var ExpectNames = []string{"window-back", "window-forward", "replay", "replay-older", "replay-reformatted", "lockout",
+	"boundary-refusal@", "boundary-latest-read@", "drift-first-refused-day", "drift-tracks",
+	"server-clock-offset", "server-clock-uncertainty", "server-window-back", "server-window-forward", "check@"}
+
+var expectOps = []string{"<=", ">=", "!=", "=", "<", ">"}
+
+// ParseExpectation parses one NAME[@ARG] OP VALUE.
+func ParseExpectation(s string) (Expectation, error) {
+	e := Expectation{Text: strings.TrimSpace(s)}
+	if len(e.Text) > 200 {
+		return e, fmt.Errorf("expectation %.40q...: over 200 bytes", s)
+	}
+	i, op := -1, ""
+	for j := 0; j < len(e.Text) && i < 0; j++ {
+		for _, o := range expectOps {
+			if strings.HasPrefix(e.Text[j:], o) {
+				i, op = j, o
+				break
+			}
+		}
+	}
+	if i < 0 {
+		return e, fmt.Errorf("expectation %q: no operator (want NAME[@ARG] OP VALUE, OP one of = != < <= > >=)", s)
+	}
+	lhs, val := strings.TrimSpace(e.Text[:i]), strings.TrimSpace(e.Text[i+len(op):])
+	e.Op, e.Value = op, val
+	e.Name, e.Arg, _ = strings.Cut(lhs, "@")
+	if val == "" || strings.ContainsAny(val, "<>=! ") {
+		return e, fmt.Errorf("expectation %q: bad value %q", s, val)
+	}
+	key := e.Name
+	if strings.Contains(lhs, "@") {
+		key += "@"
+	}
+	if !slices.Contains(ExpectNames, key) {
+		return e, fmt.Errorf("expectation %q: unknown name %q: want one of %s", s, lhs, strings.Join(ExpectNames, ", "))
+	}
+	switch e.Name {
+	case "boundary-refusal", "boundary-latest-read":
+		n, err := strconv.Atoi(strings.TrimSuffix(e.Arg, "s"))
+		if err != nil || n < 0 || n > gridMaxLatS {
+			return e, fmt.Errorf("expectation %q: latency %q: want 0s to %ds", s, e.Arg, gridMaxLatS)
+		}
+		e.Arg = strconv.Itoa(n)
+	case "check":
+		if e.Arg == "" {
+			return e, fmt.Errorf("expectation %q: check@ needs a check id", s)
+		}
+	}
+	words := e.words()
+	if _, err := strconv.ParseFloat(val, 64); err != nil || math.IsNaN(mustFloat(val)) {
+		if !slices.Contains(words, strings.ToLower(val)) {
+			return e, fmt.Errorf("expectation %q: value %q: want a number%s", s, val, wordList(words))
+		}
+		if op != "=" && op != "!=" {
+			return e, fmt.Errorf("expectation %q: %q compares only with = or !=", s, val)
+		}
+		e.Value = strings.ToLower(val)
+	} else if e.Name == "check" || e.Name == "drift-tracks" || strings.HasPrefix(e.Name, "replay") {
+		return e, fmt.Errorf("expectation %q: value %q: want%s", s, val, wordList(words))
+	}
+	return e, nil
+}
+
+func mustFloat(s string) float64 { f, _ := strconv.ParseFloat(s, 64); return f }
+
+func wordList(ws []string) string {
+	if len(ws) == 0 {
+		return ""
+	}
+	return " or " + strings.Join(ws, ", ")
+}
+
+// words are the values a name takes besides numbers.
+func (e Expectation) words() []string {
+	switch e.Name {
+	case "replay", "replay-older", "replay-reformatted":
+		return []string{"rejected", "accepted"}
+	case "drift-tracks":
+		return []string{"yes", "no"}
+	case "lockout", "drift-first-refused-day", "boundary-latest-read":
+		return []string{"none"}
+	case "check":
+		return []string{Pass, Warn, Fail, Skip}
+	}
+	return nil
+}
+
+// measured returns the report's value for e ("" when not measured).
+func (e Expectation) measured(r *Report) string {
+	num := func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+	rej := func(b *bool) string {
+		if b == nil {
+			return ""
+		}
+		return yes(*b, "rejected", "accepted")
+	}
+	res := r.Results
+	switch e.Name {
+	case "window-back", "window-forward":
+		if res.Window == nil {
+			return ""
+		}
+		return strconv.Itoa(yesInt(e.Name == "window-back", res.Window.BackSteps, res.Window.ForwardSteps))
+	case "replay", "replay-older", "replay-reformatted":
+		if res.Replay == nil {
+			return ""
+		}
+		return rej(map[string]*bool{"replay": res.Replay.SameCodeRejected, "replay-older": res.Replay.OlderCodeRejected,
+			"replay-reformatted": res.Replay.ReformattedCodeRejected}[e.Name])
+	case "lockout":
+		if res.Lockout == nil {
+			return ""
+		}
+		if res.Lockout.FailuresBeforeLock == nil {
+			return "none"
+		}
+		return strconv.Itoa(*res.Lockout.FailuresBeforeLock)
+	case "boundary-refusal", "boundary-latest-read":
+		b := res.Boundary
+		n, _ := strconv.Atoi(e.Arg)
+		if b == nil || n >= len(b.RefusalCurve) {
+			return ""
+		}
+		if e.Name == "boundary-refusal" {
+			return num(b.RefusalCurve[n])
+		}
+		_, latest := boundaryGrid(frame{lo: b.WindowLo, hi: b.WindowHi, r: secs(b.ServerOffsetModS), period: secs(float64(b.PeriodS))})
+		if latest[n] == nil {
+			return "none"
+		}
+		return num(*latest[n])
+	case "drift-first-refused-day", "drift-tracks":
+		d := res.Drift
+		if d == nil {
+			return ""
+		}
+		if e.Name == "drift-tracks" {
+			if d.ServerTracksDrift == nil {
+				return ""
+			}
+			return yes(*d.ServerTracksDrift, "yes", "no")
+		}
+		if d.FirstRefusedDay == nil {
+			return "none"
+		}
+		return strconv.Itoa(*d.FirstRefusedDay)
+	case "server-clock-offset", "server-clock-uncertainty", "server-window-back", "server-window-forward":
+		s := res.ServerClock
+		if s == nil {
+			return ""
+		}
+		switch e.Name {
+		case "server-clock-offset":
+			return num(s.OffsetS)
+		case "server-clock-uncertainty":
+			return num(s.UncertaintyS)
+		}
+		v := s.BackSteps
+		if e.Name == "server-window-forward" {
+			v = s.ForwardSteps
+		}
+		if v == nil {
+			return ""
+		}
+		return strconv.Itoa(*v)
+	case "check":
+		for _, c := range r.Checks {
+			if c.ID == e.Arg {
+				return c.Status
+			}
+		}
+	}
+	return ""
+}
+
+func yesInt(b bool, t, f int) int {
+	if b {
+		return t
+	}
+	return f
+}
+
+// holds compares a measured value with the expectation.
+func (e Expectation) holds(got string) bool {
+	g, gerr := strconv.ParseFloat(got, 64)
+	w, werr := strconv.ParseFloat(e.Value, 64)
+	if gerr != nil || werr != nil {
+		eq := got == e.Value
+		return (e.Op == "=" && eq) || (e.Op == "!=" && !eq)
+	}
+	const eps = 1e-9
+	switch e.Op {
+	case "=":
+		return math.Abs(g-w) <= eps
+	case "!=":
+		return math.Abs(g-w) > eps
+	case "<":
+		return g < w-eps
+	case "<=":
+		return g <= w+eps
+	case ">":
+		return g > w+eps
+	}
+	return g >= w-eps
+}
+
+// CheckExpectations appends a check per expectation to the report: pass
+// when it holds, fail with the measured value beside the expected one
+// when it does not or was not measured.
+func CheckExpectations(r *Report, es []Expectation) {
+	for _, e := range es {
+		got := e.measured(r)
+		c := Check{ID: "expect." + strings.ReplaceAll(e.Text, " ", "")}
+		switch {
+		case got == "":
+			c.Status, c.Detail = Fail, fmt.Sprintf("not measured (expected %s %s): is its scenario in the run?", e.Op, e.Value)
+		case e.holds(got):
+			c.Status, c.Detail = Pass, fmt.Sprintf("measured %s, expected %s %s", got, e.Op, e.Value)
+		default:
+			c.Status, c.Detail = Fail, fmt.Sprintf("measured %s, expected %s %s", got, e.Op, e.Value)
+		}
+		r.Checks = append(r.Checks, c)
+	}
+}
+
+func secs(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
