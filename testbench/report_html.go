@@ -48,8 +48,12 @@ svg text{font:11px system-ui,sans-serif}
 		svgBoundary(b, frame{lo: bd.WindowLo, hi: bd.WindowHi, r: secs(bd.ServerOffsetModS), period: time.Duration(bd.PeriodS) * time.Second})
 	}
 	if d := r.Results.Drift; d != nil && r.Results.Window != nil {
-		b.WriteString("<h2>Drifting token: days against clock offset</h2>\n")
-		svgDrift(b, d, r.Results.Window)
+		b.WriteString("<h2>Drifting token: days against clock offset</h2>\n<p>Each dot is a day the token was used (green accepted, red refused); dashed lines are the edges of the clock errors the window always accepts.</p>\n")
+		var rmod float64
+		if s := r.Results.ServerClock; s != nil {
+			rmod = s.OffsetModS
+		}
+		svgDrift(b, d, r.Results.Window, rmod)
 	}
 	var txt bytes.Buffer
 	if err := WriteText(&txt, r); err != nil {
@@ -146,7 +150,7 @@ func svgBoundary(b *strings.Builder, f frame) {
 	for s := 0; s <= n; s += 5 {
 		fmt.Fprintf(b, `<text x="%.1f" y="%d" text-anchor="middle">%d</text>`+"\n", padL+float64(s)*cw, chartH-padB+14, s)
 	}
-	fmt.Fprintf(b, `<text x="%d" y="%d" text-anchor="end">green accepted, red refused</text>`+"\n</svg>\n", chartW-padR, padT+10)
+	b.WriteString("</svg>\n<p>Green: accepted at every phase of that second; red: refused. A person reads the code at the second shown on the x axis and types it in the latency on the y axis.</p>\n")
 }
 
 // heat colours a share accepted from red (0) to green (1).
@@ -156,7 +160,7 @@ func heat(a float64) string {
 	return fmt.Sprintf("rgb(%d,%d,70)", r, g)
 }
 
-func svgDrift(b *strings.Builder, d *DriftResult, w *WindowResult) {
+func svgDrift(b *strings.Builder, d *DriftResult, w *WindowResult, rmod float64) {
 	maxDay := float64(d.MaxDays)
 	if d.FirstRefusedDay != nil {
 		maxDay = float64(*d.FirstRefusedDay) * 1.5
@@ -167,15 +171,17 @@ func svgDrift(b *strings.Builder, d *DriftResult, w *WindowResult) {
 	if ymax < 0 {
 		ymin, ymax = ymax, 0
 	}
-	ymin = min(ymin, -float64(w.BackSteps+1)*P)
-	ymax = max(ymax, float64(w.ForwardSteps+1)*P)
+	ymin = min(ymin, -float64(w.BackSteps+1)*P+rmod)
+	ymax = max(ymax, float64(w.ForwardSteps+1)*P+rmod)
 	sx := func(x float64) float64 { return padL + x/maxDay*float64(chartW-padL-padR) }
 	sy := func(y float64) float64 {
 		return float64(chartH-padB) - (y-ymin)/(ymax-ymin)*float64(chartH-padB-padT)
 	}
 	svgOpen(b, "chart-drift", "drifting token: clock offset by day, the window's edges")
 	svgAxes(b, "day", "token clock offset (s)")
-	for _, e := range []float64{float64(w.ForwardSteps) * P, -float64(w.BackSteps) * P} {
+	// The window's edges as device clock errors: moved by the fraction of
+	// a step the server's clock is off.
+	for _, e := range []float64{float64(w.ForwardSteps)*P + rmod, -float64(w.BackSteps)*P + rmod} {
 		fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#cf222e" stroke-dasharray="4 3"/><text x="%d" y="%.1f">%+.0f s</text>`+"\n",
 			padL, sy(e), chartW-padR, sy(e), padL+4, sy(e)-3, e)
 	}

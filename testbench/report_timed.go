@@ -11,7 +11,7 @@ import (
 func writeTimedText(w io.Writer, res Results) {
 	if s := res.ServerClock; s != nil {
 		if s.WholeStepsKnown {
-			fmt.Fprintf(w, "SERVER CLOCK\t%+.2f s from the truth (±%.2f s; whole steps from the Date header, which says %+.0f s)\n", s.OffsetS, s.UncertaintyS, *s.DateOffsetS+0)
+			fmt.Fprintf(w, "SERVER CLOCK\t%+.2f s from the truth (±%.2f s; whole steps from the Date header, which says %+.1f s)\n", s.OffsetS, s.UncertaintyS, *s.DateOffsetS+0)
 			fmt.Fprintf(w, "\tin its own steps: %d back, %d forward\n", *s.BackSteps, *s.ForwardSteps)
 		} else {
 			fmt.Fprintf(w, "SERVER CLOCK\t%+.2f s from the truth modulo %d s (±%.2f s; no Date header)\n", s.OffsetModS, s.PeriodS, s.UncertaintyS)

@@ -1,0 +1,208 @@
+package testbench
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/totpemu/totpemu/internal/testenv"
+	"github.com/totpemu/totpemu/testbench/refserver"
+)
+
+// reportAll runs every scenario against the default console whose clock
+// is 13 s fast (so the boundary shows its refusals), with one expectation
+// unmet, so every part of the reports has content.
+func reportAll(t *testing.T) *Report {
+	t.Helper()
+	opts := refserver.DefaultOptions()
+	opts.ClockOffset = 13 * time.Second
+	rep := benchOpts(t, opts, nil)
+	es := []Expectation{}
+	for _, s := range []string{"window-back=1", "boundary-refusal@10s<=0.05", "drift-first-refused-day>30"} {
+		e, err := ParseExpectation(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		es = append(es, e)
+	}
+	CheckExpectations(rep, es)
+	return rep
+}
+
+var networkRef = regexp.MustCompile(`(?i)(src|href|action|poster|srcset)\s*=\s*["']?\s*(https?:|//)|url\(\s*["']?\s*(https?:|//)|@import`)
+
+func TestHTMLReportSelfContained(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteHTML(&b, reportAll(t)); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	for _, id := range []string{"chart-acceptance", "chart-boundary", "chart-drift"} {
+		if !strings.Contains(s, `<svg id="`+id+`"`) {
+			t.Errorf("no <svg id=%q>", id)
+		}
+	}
+	for _, el := range []string{"<polyline", "<rect", "<circle", "<table>", "expect.drift-first-refused-day&gt;30"} {
+		if !strings.Contains(s, el) {
+			t.Errorf("no %s in the report", el)
+		}
+	}
+	if m := networkRef.FindString(s); m != "" {
+		t.Errorf("the report refers to the network: %q", m)
+	}
+	for _, tag := range []string{"<script", "<link", "<img", "<iframe", "<object", "<embed"} {
+		if strings.Contains(s, tag) {
+			t.Errorf("the report has %s", tag)
+		}
+	}
+}
+
+// TestHTMLReportBrowser opens the report in headless Chromium from a
+// file:// URL, saves a screenshot (/tmp/bench-report.png and
+// docs/bench-report.png) and checks no request but the file's own was made.
+func TestHTMLReportBrowser(t *testing.T) {
+	chromium := testenv.LookPath(t, "browser test", "chromium", "chromium-browser", "/usr/bin/chromium")
+	if testing.Short() || raceEnabled {
+		t.Skip("browser test: not under -short or the race detector")
+	}
+	var b bytes.Buffer
+	if err := WriteHTML(&b, reportAll(t)); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "bench-report.html")
+	if err := os.WriteFile(file, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	actx, acancel := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1160, 1400),
+	)
+	defer acancel()
+	var mu sync.Mutex
+	var urls []string
+	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithListener(func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
+			mu.Lock()
+			urls = append(urls, e.Request.URL)
+			mu.Unlock()
+		}
+	}))
+	defer bcancel()
+	url := "file://" + file
+	if err := chromedp.Do(bctx, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.ID("chart-drift"))); err != nil {
+		t.Fatalf("opening %s: %v", url, err)
+	}
+	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{"/tmp/bench-report.png", filepath.Join("..", "docs", "bench-report.png")} {
+		if err := os.WriteFile(out, shot, 0o644); err != nil {
+			t.Errorf("saving the screenshot: %v", err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(urls) == 0 {
+		t.Fatal("no request seen at all: the listener saw nothing")
+	}
+	for _, u := range urls {
+		if u != url {
+			t.Errorf("request to %s besides the file itself", u)
+		}
+	}
+	t.Logf("requests: %v; screenshot %d bytes", urls, len(shot))
+}
+
+// TestJUnitSchema checks the JUnit output against the structure of the
+// JUnit XML schema (the Jenkins/Ant junit.xsd): a <testsuite> root with
+// name and integer tests/failures/errors/skipped and decimal time; each
+// <testcase> with name, classname and time; at most one <failure> or
+// <skipped> in it, a failure with a message; the counts matching.
+func TestJUnitSchema(t *testing.T) {
+	var b bytes.Buffer
+	rep := reportAll(t)
+	rep.Checks = append(rep.Checks, Check{ID: "x.skipped", Status: Skip, Detail: "not run <because> & so"})
+	if err := WriteJUnit(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	type failure struct {
+		Message *string `xml:"message,attr"`
+		Type    string  `xml:"type,attr"`
+		Text    string  `xml:",chardata"`
+	}
+	type tcase struct {
+		Name      *string    `xml:"name,attr"`
+		Classname *string    `xml:"classname,attr"`
+		Time      *string    `xml:"time,attr"`
+		Failures  []failure  `xml:"failure"`
+		Errors    []failure  `xml:"error"`
+		Skipped   []struct{} `xml:"skipped"`
+		Any       []xml.Name `xml:",any"`
+	}
+	var suite struct {
+		XMLName  xml.Name
+		Name     *string `xml:"name,attr"`
+		Tests    *int    `xml:"tests,attr"`
+		Failures *int    `xml:"failures,attr"`
+		Errors   *int    `xml:"errors,attr"`
+		Skipped  *int    `xml:"skipped,attr"`
+		Time     *float64
+		TimeAttr string  `xml:"time,attr"`
+		Cases    []tcase `xml:"testcase"`
+	}
+	dec := xml.NewDecoder(bytes.NewReader(b.Bytes()))
+	dec.Strict = true
+	if err := dec.Decode(&suite); err != nil {
+		t.Fatalf("not well-formed XML: %v\n%s", err, b.String())
+	}
+	if suite.XMLName.Local != "testsuite" || suite.Name == nil || suite.Tests == nil || suite.Failures == nil || suite.Errors == nil || suite.Skipped == nil {
+		t.Fatalf("testsuite root or its required attributes missing: %+v", suite)
+	}
+	if !regexp.MustCompile(`^\d+(\.\d+)?$`).MatchString(suite.TimeAttr) {
+		t.Errorf("testsuite time %q is not a decimal", suite.TimeAttr)
+	}
+	fails, skips := 0, 0
+	for _, c := range suite.Cases {
+		if c.Name == nil || *c.Name == "" || c.Classname == nil || c.Time == nil {
+			t.Errorf("testcase without name, classname or time: %+v", c)
+		}
+		if len(c.Failures)+len(c.Errors)+len(c.Skipped) > 1 {
+			t.Errorf("testcase %s has more than one of failure, error, skipped", *c.Name)
+		}
+		for _, f := range c.Failures {
+			if f.Message == nil || f.Text == "" {
+				t.Errorf("testcase %s: failure without message or detail", *c.Name)
+			}
+		}
+		fails += len(c.Failures)
+		skips += len(c.Skipped)
+	}
+	if *suite.Tests != len(suite.Cases) || *suite.Tests != len(rep.Checks) || *suite.Failures != fails || *suite.Skipped != skips {
+		t.Errorf("counts tests=%d failures=%d skipped=%d, cases %d (checks %d), failures %d, skipped %d",
+			*suite.Tests, *suite.Failures, *suite.Skipped, len(suite.Cases), len(rep.Checks), fails, skips)
+	}
+	if fails == 0 || !strings.Contains(b.String(), "expected &gt; 30") {
+		t.Errorf("the unmet expectation is not a failure carrying the measured value:\n%s", b.String())
+	}
+}
