@@ -2,8 +2,10 @@ package testbench
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -180,5 +182,62 @@ func TestLoadTargetConfigErrors(t *testing.T) {
 	big := strings.Repeat("#", maxConfigBytes+1)
 	if _, err := LoadTargetConfig("big", strings.NewReader(big), os.Getenv); err == nil {
 		t.Error("a config over the size cap was read")
+	}
+}
+
+// TestServerClockRealTime finds the server's clock offset over real
+// loopback HTTP in real time: -7 s, 0 and +13 s to within 0.5 s, the
+// search taking at most three periods. Each waits real time (up to
+// about 90 s): the three run at once (goroutines, not t.Parallel, whose
+// limit is the 2 cores), and not under -short.
+func TestServerClockRealTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits real time (about 90 s): not under -short")
+	}
+	offs := []time.Duration{-7 * time.Second, 0, 13 * time.Second}
+	errs := make([][]string, len(offs))
+	var wg sync.WaitGroup
+	for i, off := range offs {
+		run := startRefserver(t, refserver.Options{WindowBack: 1, WindowForward: 1, Replay: refserver.ReplayNone, Lockout: 0, BindCodes: 2, ClockOffset: off})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fail := func(f string, a ...any) {
+				errs[i] = append(errs[i], fmt.Sprintf("offset %v: ", off)+fmt.Sprintf(f, a...))
+			}
+			ctx := context.Background()
+			target, _, err := RefConsole(ctx, run.URL, nil)
+			if err != nil {
+				fail("%v", err)
+				return
+			}
+			rep, err := Run(ctx, Config{Target: target, Time: RealTime(clock.System{}, clock.System{}, TimeSystem, nil),
+				Scenarios: []string{ScenarioWindow, ScenarioServerClock}})
+			if err != nil {
+				fail("%v", err)
+				return
+			}
+			s := rep.Results.ServerClock
+			if s == nil {
+				fail("no result: %+v", rep.Checks)
+				return
+			}
+			if d := s.OffsetS - off.Seconds(); d > 0.5 || d < -0.5 || s.UncertaintyS > 0.5 {
+				fail("found %+.3f s ± %.3f", s.OffsetS, s.UncertaintyS)
+			}
+			if s.DurationS > 90 {
+				fail("the search took %.1f s, over three periods", s.DurationS)
+			}
+			if s.BackSteps == nil || *s.BackSteps != 1 || *s.ForwardSteps != 1 {
+				fail("server window %v/%v, want 1/1", s.BackSteps, s.ForwardSteps)
+			}
+			t.Logf("offset %v: %+.3f s ± %.3f (rtt %.2f ms) in %d rounds over %.1f s, %d codes", off, s.OffsetS, s.UncertaintyS, s.RTTMS, s.Rounds, s.DurationS, rep.Submissions[ScenarioServerClock])
+		}()
+	}
+	wg.Wait()
+	for _, e := range errs {
+		for _, m := range e {
+			t.Error(m)
+		}
 	}
 }

@@ -39,8 +39,11 @@ type ServerClockResult struct {
 	AlwaysAcceptedSkewS    [2]float64 `json:"always_accepted_skew_s"`
 	SometimesAcceptedSkewS [2]float64 `json:"sometimes_accepted_skew_s"`
 	Rounds                 int        `json:"rounds"`
-	PeriodS                int        `json:"period_s"`
-	RTTMS                  float64    `json:"rtt_ms"` // the longest round trip of the bracketing submissions
+	// DurationS is the true time from the first submission to the last
+	// answer of the search.
+	DurationS float64 `json:"duration_s"`
+	PeriodS   int     `json:"period_s"`
+	RTTMS     float64 `json:"rtt_ms"` // the longest round trip of the bracketing submissions
 }
 
 // serverClock finds where the oldest accepted code stops being accepted.
@@ -62,55 +65,120 @@ func (r *runner) serverClock(ctx context.Context) (*ServerClockResult, []Check, 
 	var dates []time.Duration
 	var rttA, rttB time.Duration
 	lastN := int64(-1 << 62)
+	var firstSent, lastRecv time.Time
+	// The first round covers a whole period, ends included. In virtual
+	// time the window was measured at mid-step, so the flip of code n+lo
+	// is inside it; in real time the window's probes sat anywhere in the
+	// step, so lo may be a step off: the first round also submits codes
+	// n+lo-1 and n+lo+1 at the same instants (on their own enrollments),
+	// and exactly one of the three flips inside. Its offset is j.
+	js := []int64{0}
+	if !p.tm.Virtual() {
+		js = []int64{-1, 0, 1}
+	}
+	var j int64
 	for round := 0; round < maxRounds && b-a > width; round++ {
 		res.Rounds++
-		devs := make([]*device, clockRoundPoints)
-		hiStep := int64(-1 << 62)
-		for i := range devs {
-			d, err := p.spareDevice(ctx, fmt.Sprintf("clock-%d", i))
-			if err != nil {
-				return nil, nil, err
+		whole := round == 0
+		xs := make([]time.Duration, clockRoundPoints)
+		for i := range xs {
+			if whole {
+				xs[i] = a + time.Duration(i)*(b-a)/(clockRoundPoints-1)
+			} else {
+				xs[i] = a + time.Duration(i+1)*(b-a)/(clockRoundPoints+1)
 			}
-			devs[i] = d
-			hiStep = max(hiStep, p.dirtyUpTo(d))
 		}
-		// The code of step n+lo must be after every step consumed, and the
-		// first submission after now.
-		first := a + (b-a)/(clockRoundPoints+1)
-		n := max(hiStep-int64(r.lo)+1, lastN+1)
-		for time.Unix(0, 0).Add(time.Duration(n+1)*P + first).Before(p.tm.Now().Add(500 * time.Millisecond)) {
+		type slot struct {
+			jj  int64
+			dev *device
+		}
+		var slots [][]slot // per instant
+		for i := range xs {
+			var row []slot
+			for _, jj := range js {
+				d, err := p.spareDevice(ctx, fmt.Sprintf("clock-%d-%d", jj, i))
+				if err != nil {
+					return nil, nil, err
+				}
+				row = append(row, slot{jj, d})
+			}
+			slots = append(slots, row)
+		}
+		// The first step n whose codes are clean on every device (after
+		// the steps they consumed, unless the target ignores those) and
+		// whose first instant is still ahead.
+		n := max(lastN+1, p.stepAt(p.tm.Now())-1)
+		for {
+			ok := time.Unix(0, 0).Add(time.Duration(n+1)*P + xs[0]).After(p.tm.Now().Add(500 * time.Millisecond))
+			for _, row := range slots {
+				for _, sl := range row {
+					st := n + int64(r.lo) + sl.jj
+					ok = ok && st >= 0 && p.clean(sl.dev, sl.dev.code(st), st)
+				}
+			}
+			if ok {
+				break
+			}
 			n++
 		}
 		lastN = n
 		edge := time.Unix(0, 0).Add(time.Duration(n+1) * P)
-		na, nb := a, b
-		for i, d := range devs {
-			x := a + time.Duration(i+1)*(b-a)/(clockRoundPoints+1)
-			t, err := p.submitAt(ctx, d, edge.Add(x), "the server's step edge", func(time.Time) int64 { return n + int64(r.lo) })
-			if err != nil {
-				return nil, nil, err
-			}
-			if !t.v.Date.IsZero() {
-				dates = append(dates, t.v.Date.Add(500*time.Millisecond).Sub(t.mid()))
-			}
-			e := t.mid().Sub(edge)
-			switch t.v.Outcome {
-			case Accepted:
-				if e > na {
-					na, rttA = e, t.recv.Sub(t.sent)
+		type side struct {
+			na, nb         time.Duration
+			rttA, rttB     time.Duration
+			anyAcc, anyRej bool
+		}
+		sides := map[int64]*side{}
+		for _, jj := range js {
+			sides[jj] = &side{na: a, nb: b}
+		}
+		for i, row := range slots {
+			for _, sl := range row {
+				jj := sl.jj
+				t, err := p.submitAt(ctx, sl.dev, edge.Add(xs[i]), "the server's step edge", func(time.Time) int64 { return n + int64(r.lo) + jj })
+				if err != nil {
+					return nil, nil, err
 				}
-			case Rejected:
-				if e < nb {
-					nb, rttB = e, t.recv.Sub(t.sent)
+				if firstSent.IsZero() {
+					firstSent = t.sent
 				}
-			default:
-				return nil, nil, fmt.Errorf("server clock: a submission at the step edge answered %v", t.v)
+				lastRecv = t.recv
+				if !t.v.Date.IsZero() {
+					dates = append(dates, t.v.Date.Add(500*time.Millisecond).Sub(t.mid()))
+				}
+				e, sd := t.mid().Sub(edge), sides[jj]
+				switch t.v.Outcome {
+				case Accepted:
+					sd.anyAcc = true
+					if e > sd.na {
+						sd.na, sd.rttA = e, t.recv.Sub(t.sent)
+					}
+				case Rejected:
+					sd.anyRej = true
+					if e < sd.nb {
+						sd.nb, sd.rttB = e, t.recv.Sub(t.sent)
+					}
+				default:
+					return nil, nil, fmt.Errorf("server clock: a submission at the step edge answered %v", t.v)
+				}
 			}
 		}
-		if na >= nb {
-			return nil, nil, fmt.Errorf("server clock: accepted at %v and refused at %v around the step edge: no single flip", na, nb)
+		var got *side
+		for _, jj := range js {
+			if sd := sides[jj]; !whole || (sd.anyAcc && sd.anyRej) {
+				if got == nil {
+					got, j = sd, jj
+				}
+			}
 		}
-		a, b = na, nb
+		if got == nil {
+			return nil, nil, fmt.Errorf("server clock: no flip of acceptance found within a step of where the window puts it")
+		}
+		if got.na >= got.nb {
+			return nil, nil, fmt.Errorf("server clock: accepted at %v and refused at %v around the step edge: no single flip", got.na, got.nb)
+		}
+		a, b, rttA, rttB = got.na, got.nb, got.rttA, got.rttB
+		js = []int64{j}
 	}
 	flip := a + (b-a)/2
 	if p.tm.Virtual() {
@@ -120,12 +188,16 @@ func (r *runner) serverClock(ctx context.Context) (*ServerClockResult, []Check, 
 			flip = ms
 		}
 	}
-	rmod := -flip
+	// The flip of code n+lo+j at (n+1)P + flip is that of code n+lo at
+	// (n+1)P + flip - jP: r = jP - flip in the window's frame.
+	rmod := time.Duration(j)*P - flip
 	rtt := max(rttA, rttB)
-	res.OffsetModS = rmod.Seconds()
+	norm := rmod - time.Duration(floorDiv(int64(rmod+P/2), int64(P)))*P // in [-P/2, P/2)
+	res.OffsetModS = norm.Seconds()
 	res.OffsetS = res.OffsetModS
 	res.UncertaintyS = ((b-a)/2 + rtt/2).Seconds()
 	res.RTTMS = float64(rtt.Microseconds()) / 1000
+	res.DurationS = lastRecv.Sub(firstSent).Seconds()
 	r.serverR = &rmod
 	Ps := P.Seconds()
 	res.AlwaysAcceptedSkewS = [2]float64{float64(r.lo)*Ps + rmod.Seconds(), float64(r.hi)*Ps + rmod.Seconds()}

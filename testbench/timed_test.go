@@ -146,3 +146,24 @@ func TestDriftResyncTracks(t *testing.T) {
 		t.Logf("%g ppm: predicted day %d, %d days sampled", ppm, *d.PredictedFirstRefusedDay, len(d.Days))
 	}
 }
+
+// TestServerClockVirtual: in virtual time the server's offset is found to
+// the millisecond, and with the Date header its whole steps: the window
+// in the server's own steps is the configured one.
+func TestServerClockVirtual(t *testing.T) {
+	for _, off := range []time.Duration{-40 * time.Second, -7 * time.Second, 0, 13 * time.Second, 17 * time.Second, 15 * time.Second, 95*time.Second + 250*time.Millisecond} {
+		opts := refserver.Options{WindowBack: 2, WindowForward: 1, Replay: refserver.ReplayStep, Lockout: 3, BindCodes: 2, ClockOffset: off}
+		rep := benchOpts(t, opts, nil, ScenarioLockout, ScenarioServerClock)
+		s := rep.Results.ServerClock
+		if s == nil {
+			t.Fatalf("offset %v: no result: %+v", off, rep.Checks)
+		}
+		if math.Abs(s.OffsetS-off.Seconds()) > 0.002 || s.UncertaintyS > 0.01 {
+			t.Errorf("offset %v: found %+.4f s ± %.4f", off, s.OffsetS, s.UncertaintyS)
+		}
+		if s.BackSteps == nil || *s.BackSteps != 2 || *s.ForwardSteps != 1 {
+			t.Errorf("offset %v: server window %v/%v, want 2/1", off, s.BackSteps, s.ForwardSteps)
+		}
+		t.Logf("offset %v: %+.3f s ± %.3f in %d rounds, %d codes", off, s.OffsetS, s.UncertaintyS, s.Rounds, rep.Submissions[ScenarioServerClock])
+	}
+}
