@@ -83,10 +83,17 @@ func (p *prober) submitAt(ctx context.Context, d *device, at time.Time, why stri
 
 // spareDevice returns role's enrollment when it can take one more refusal
 // without nearing a lock it does not know the count of, else a fresh one:
-// a device refused once is replaced unless the lockout count is known to
-// allow more.
+// a device refused once is replaced unless the lockout count (or a
+// lockout scenario that found none) is known to allow more.
 func (p *prober) spareDevice(ctx context.Context, role string) (*device, error) {
-	if d := p.roles[role]; d != nil && d.fails > 0 && (p.budget <= 0 || d.fails >= p.budget-1) {
+	allowed := 0 // refusals a kept device may have taken
+	switch {
+	case p.budget > 0:
+		allowed = p.budget - 2
+	case p.lockFree > 0:
+		allowed = p.lockFree - 1
+	}
+	if d := p.roles[role]; d != nil && d.fails > max(allowed, 0) {
 		delete(p.roles, role)
 	}
 	return p.deviceFor(ctx, role)

@@ -66,12 +66,14 @@ func benchRefserver(t *testing.T, c refCase, scenarios ...string) *Report {
 	return rep
 }
 
-// wantWindow is the window the bench must see: probes sit in the middle
+// wantWindow is the window the bench must see in true steps: probes sit in the middle
 // of the true step, so a server clock off by d moves the server's step by
 // floor((P/2 + d) / P) whole steps relative to the truth, and the window
 // [-back, +fwd] in the server's steps shows shifted by that much. (A
 // server clock off by whole steps cannot be told apart from an
-// asymmetric window by codes alone: every code answers the same.)
+// asymmetric window by codes alone: every code answers the same. The
+// server-clock scenario tells them apart with the Date header, and
+// checkRefCase then expects the configured window in the server's steps.)
 func wantWindow(c refCase) (back, fwd int) {
 	const P = 30 * time.Second
 	n := P/2 + c.offset
@@ -130,6 +132,18 @@ func checkRefCase(t *testing.T, c refCase, rep *Report) {
 	if !*rp.ReformattedCodeRejected {
 		t.Errorf("%v: reformatted code accepted", c)
 	}
+	// With the server's clock measured (its offset within the step from
+	// the flip of acceptance, its whole steps from the Date header), the
+	// window in the server's own steps is the configured one, whatever
+	// the offset.
+	if sc := rep.Results.ServerClock; sc != nil {
+		if sc.BackSteps == nil || *sc.BackSteps != c.back || *sc.ForwardSteps != c.fwd {
+			t.Errorf("%v: window in the server's steps %v/%v, want %d/%d", c, sc.BackSteps, sc.ForwardSteps, c.back, c.fwd)
+		}
+		if d := sc.OffsetS - c.offset.Seconds(); d > 0.002 || d < -0.002 {
+			t.Errorf("%v: server clock offset %+.3f s, want %+.0f s", c, sc.OffsetS, c.offset.Seconds())
+		}
+	}
 }
 
 // refMatrix lists the matrix of issue 5: window back and forward 0..3,
@@ -174,10 +188,18 @@ func TestRefserverMatrix(t *testing.T) {
 		}
 		cases = sub
 	}
+	short := testing.Short() || raceEnabled
 	for _, c := range cases {
 		t.Run(c.String(), func(t *testing.T) {
 			t.Parallel()
-			checkRefCase(t, c, benchRefserver(t, c, ScenarioLockout, ScenarioWindow, ScenarioReplay))
+			scenarios := []string{ScenarioLockout, ScenarioWindow, ScenarioReplay}
+			// The server clock too (every window and offset, each lockout
+			// and bind): in the whole subset, and in the full matrix with
+			// replay by step, where its probes are most constrained.
+			if short || c.replay == refserver.ReplayStep {
+				scenarios = append(scenarios, ScenarioServerClock)
+			}
+			checkRefCase(t, c, benchRefserver(t, c, scenarios...))
 		})
 	}
 }

@@ -77,6 +77,7 @@ type prober struct {
 	facts      facts
 	optimistic bool // real time: submit codes that are fresh but not clean, hoping for an accept
 	budget     int  // refusals an enrollment may take (the lockout count); 0: not known
+	lockFree   int  // no lock came within this many refusals (the lockout scenario found none)
 	resets     bool // a success resets the failure count
 	anchor     *int // step offset of the last bind code that worked
 	prm        *params

@@ -90,6 +90,7 @@ func (r *runner) lockout(ctx context.Context) (*LockoutResult, []Check, error) {
 		}
 	}
 	if !locked {
+		p.lockFree = failures
 		return res, checks, nil
 	}
 	p.budget = failures

@@ -10,9 +10,9 @@ import (
 
 // Server-clock search limits.
 const (
-	clockRoundPoints   = 9                      // submissions per round, each on its own enrollment
+	clockRoundPoints   = 9                      // real time: submissions per round, each on its own enrollment
 	clockRealRounds    = 3                      // real time: rounds at most (one period each)
-	clockVirtualRounds = 6                      // virtual time: rounds are free
+	clockVirtualRounds = 24                     // virtual time: rounds are free, so it bisects (one code each)
 	clockRealWidth     = 400 * time.Millisecond // real time: stop once the flip is bracketed this tightly
 	clockVirtualWidth  = 100 * time.Microsecond
 )
@@ -80,12 +80,21 @@ func (r *runner) serverClock(ctx context.Context) (*ServerClockResult, []Check, 
 	for round := 0; round < maxRounds && b-a > width; round++ {
 		res.Rounds++
 		whole := round == 0
-		xs := make([]time.Duration, clockRoundPoints)
+		points := clockRoundPoints
+		if p.tm.Virtual() {
+			// Waiting is free: bisect, one code a round (three in the
+			// first, its ends and middle), sparing enrollments.
+			points = 1
+			if whole {
+				points = 3
+			}
+		}
+		xs := make([]time.Duration, points)
 		for i := range xs {
 			if whole {
-				xs[i] = a + time.Duration(i)*(b-a)/(clockRoundPoints-1)
+				xs[i] = a + time.Duration(i)*(b-a)/time.Duration(points-1)
 			} else {
-				xs[i] = a + time.Duration(i+1)*(b-a)/(clockRoundPoints+1)
+				xs[i] = a + time.Duration(i+1)*(b-a)/time.Duration(points+1)
 			}
 		}
 		type slot struct {
