@@ -70,6 +70,7 @@ func decodeCorpusImage(tb testing.TB, name string) image.Image {
 // of heap (the README's target; whole-process RSS is measured with
 // /usr/bin/time -v, see the README).
 func TestPeakMemory4K(t *testing.T) {
+	skipUnderRace(t, "peak memory of a 4K decode")
 	if testing.Short() {
 		t.Skip("decodes 4K images")
 	}

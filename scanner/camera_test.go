@@ -67,6 +67,7 @@ func TestCameraModulePx(t *testing.T) {
 // TestCameraProfiles: every profile reads a large clean code; the phones
 // read a full-size 1080p console page in both modes.
 func TestCameraProfiles(t *testing.T) {
+	skipUnderRace(t, "camera profiles over the screenshots")
 	for _, tc := range []struct {
 		file    string
 		cameras []string
@@ -103,6 +104,7 @@ func decodesWith(t *testing.T, img image.Image, c Camera) bool {
 // a boundary: the limit decodes, easier values decode, one step past fails;
 // a code shrunk below its margin fails and just above it decodes.
 func TestMarginSweep(t *testing.T) {
+	skipUnderRace(t, "margin sweep")
 	img := decodeCorpusImage(t, "bare-M-5px.png")
 	opts := DecodeOptions{Camera: &Camera{Seed: 7}}
 	r1, err := Margin(context.Background(), img, opts)

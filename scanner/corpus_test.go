@@ -69,6 +69,9 @@ func TestCorpus(t *testing.T) {
 	for _, e := range loadCorpus(t) {
 		t.Run(e.File, func(t *testing.T) {
 			t.Parallel()
+			if strings.Contains(e.File, "3840x2160") || strings.Contains(e.File, "2560x1440") {
+				skipUnderRace(t, "a large screenshot")
+			}
 			data := readCorpusFile(t, e.File)
 			// A generous deadline: under -race on a busy machine the 4K
 			// images take seconds; the default would turn slowness into failures.

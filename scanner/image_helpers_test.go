@@ -64,3 +64,12 @@ func place(w, h int, bg color.Gray, at image.Point, srcs ...image.Image) *image.
 	}
 	return canvas
 }
+
+// skipUnderRace skips a test that is pure computation over large images
+// when the race detector is on (see race_test.go); the plain run has it.
+func skipUnderRace(t *testing.T, what string) {
+	t.Helper()
+	if raceEnabled {
+		t.Skip(what + ": pure computation, run without the race detector (go test ./... in CI)")
+	}
+}

@@ -34,6 +34,7 @@ func TestParseMarginLimits(t *testing.T) {
 // TestScanMargin: the margin is measured per image, repeatable with the
 // same seed, and its text leaves out the payload.
 func TestScanMargin(t *testing.T) {
+	skipUnderRace(t, "margin sweeps through ScanInput")
 	if testing.Short() {
 		t.Skip("margin sweeps decode some hundred times")
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -31,6 +32,7 @@ func TestScript(t *testing.T) {
 			env.Setenv("TOTPEMU_STATE", env.WorkDir+"/state/device.json")
 			return nil
 		},
+		Condition: scriptCondition,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exits":     cmdExits,
 			"ntpserver": cmdNTPServer,
@@ -95,4 +97,13 @@ func cmdNTPServer(ts *testscript.TestScript, neg bool, args []string) {
 	srv.Set(b)
 	ts.Defer(func() { srv.Close() })
 	ts.Setenv(args[0], srv.Addr())
+}
+
+// scriptCondition adds [race] to testscript's conditions: true under the
+// race detector.
+func scriptCondition(cond string) (bool, error) {
+	if cond == "race" {
+		return raceEnabled, nil
+	}
+	return false, fmt.Errorf("unknown condition %q", cond)
 }

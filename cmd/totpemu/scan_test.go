@@ -35,7 +35,8 @@ func TestScanImages(t *testing.T) {
 		"corrupt.png": encodeImage(t, "png", codeImage(t, uri, 6, 4, false))[:100],
 	}
 	testscript.Run(t, testscript.Params{
-		Dir: "testdata/scan",
+		Dir:       "testdata/scan",
+		Condition: scriptCondition,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("TOTPEMU_STATE", env.WorkDir+"/state/device.json")
 			for name, data := range files {
