@@ -1,5 +1,7 @@
 // Package testbench measures what a TOTP server really accepts: enrollment,
-// the skew window, replay protection and lockout, against any target.
+// the skew window, replay protection and lockout, and, driven by time, the
+// server's own clock, the 30 s boundary under typing latency and a
+// drifting token, against any target.
 //
 // A Target (target.go) is the server under test: Enroll returns the key
 // material it showed (a QR image, an otpauth URI, a manual key), Bind
@@ -56,8 +58,25 @@
 // (codes alone cannot tell the two apart); the skew ranges are then what a
 // device with a given clock error really gets.
 //
+// The time-driven scenarios run after replay, each measuring the window
+// first when it was not asked for. frame.go holds what they share: frame,
+// the bench's model of the target (a code of step c judged at true
+// instant s is accepted when c - floor((s + r)/P) is in the window [lo,
+// hi] measured at mid-step, r the server clock's offset modulo P), and
+// submitAt, a code submitted at a chosen true instant with its round trip
+// timed. scenario_serverclock.go finds r from where acceptance of the
+// oldest accepted code flips (rounds of staggered enrollments in real
+// time, bisection in virtual time) and the whole steps from the HTTP Date
+// header (Verdict.Date); scenario_boundary.go computes the phase x latency
+// grid from the frame and submits the two sides of each flip;
+// scenario_drift.go uses a drifting token (clock.Drift) once a day at the
+// worst moment of the server's step, and synced phones.
+//
 // Run (runner.go) returns a Report (report.go): results per scenario,
 // named checks (pass, warn, fail, skip), codes submitted per scenario.
-// WriteText and WriteJSON (report_text.go) render it. New scenarios add a
-// name to Scenarios, a case in Run and a field in Results.
+// WriteText and WriteJSON (report_text.go, report_timed.go), WriteJUnit
+// (report_junit.go) and WriteHTML (report_html.go: inline SVG charts, no
+// fetch) render it. CheckExpectations (expect.go) adds a check per
+// --expect condition (ParseExpectation: NAME[@ARG] OP VALUE). New
+// scenarios add a name to Scenarios, a case in Run and a field in Results.
 package testbench

@@ -252,14 +252,18 @@ func (e Expectation) holds(got string) bool {
 func CheckExpectations(r *Report, es []Expectation) {
 	for _, e := range es {
 		got := e.measured(r)
+		shown := got
+		if f, err := strconv.ParseFloat(got, 64); err == nil {
+			shown = strconv.FormatFloat(math.Round(f*1e4)/1e4, 'f', -1, 64)
+		}
 		c := Check{ID: "expect." + strings.ReplaceAll(e.Text, " ", "")}
 		switch {
 		case got == "":
 			c.Status, c.Detail = Fail, fmt.Sprintf("not measured (expected %s %s): is its scenario in the run?", e.Op, e.Value)
 		case e.holds(got):
-			c.Status, c.Detail = Pass, fmt.Sprintf("measured %s, expected %s %s", got, e.Op, e.Value)
+			c.Status, c.Detail = Pass, fmt.Sprintf("measured %s, expected %s %s", shown, e.Op, e.Value)
 		default:
-			c.Status, c.Detail = Fail, fmt.Sprintf("measured %s, expected %s %s", got, e.Op, e.Value)
+			c.Status, c.Detail = Fail, fmt.Sprintf("measured %s, expected %s %s", shown, e.Op, e.Value)
 		}
 		r.Checks = append(r.Checks, c)
 	}
