@@ -194,6 +194,7 @@ func TestServerClockRealTime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits real time (about 90 s): not under -short")
 	}
+	t.Parallel() // mostly waiting: overlap it with the package's other tests
 	offs := []time.Duration{-7 * time.Second, 0, 13 * time.Second}
 	errs := make([][]string, len(offs))
 	var wg sync.WaitGroup
