@@ -71,9 +71,6 @@ func TestHTMLReportSelfContained(t *testing.T) {
 // docs/bench-report.png) and checks no request but the file's own was made.
 func TestHTMLReportBrowser(t *testing.T) {
 	chromium := testenv.LookPath(t, "browser test", "chromium", "chromium-browser", "/usr/bin/chromium")
-	if testing.Short() || raceEnabled {
-		t.Skip("browser test: not under -short or the race detector")
-	}
 	var b bytes.Buffer
 	if err := WriteHTML(&b, reportAll(t)); err != nil {
 		t.Fatal(err)
