@@ -33,7 +33,7 @@ func (r *runner) window(ctx context.Context) (*WindowResult, []Check, error) {
 	}
 	hi := k0
 	for k := k0 + 1; k <= m; k++ {
-		pr, err := p.judge(ctx, "window-up", k)
+		pr, err := p.judgeFresh(ctx, "window-up", k, k-1)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -52,7 +52,7 @@ func (r *runner) window(ctx context.Context) (*WindowResult, []Check, error) {
 	}
 	lo := k0
 	for k := k0 - 1; k >= -m; k-- {
-		pr, err := p.judge(ctx, down, k)
+		pr, err := p.judgeFresh(ctx, down, k, k+1)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -124,4 +124,34 @@ func windowChecks(w *WindowResult) []Check {
 			Detail: fmt.Sprintf("codes %d steps ahead are still accepted (the probe stopped at --max-steps)", w.ForwardSteps)})
 	}
 	return cs
+}
+
+// judgeFresh is judge, guarded against a server that re-centres its
+// window on a device's offset after each success (RFC 6238 section 6,
+// the console's --resync): when role's device last had accepted the
+// neighbouring offset prev (not 0), an accept at k may only show that
+// the window followed the device. The accept is then checked on a fresh
+// enrollment, whose window sits where the bind left it.
+func (p *prober) judgeFresh(ctx context.Context, role string, k, prev int) (probe, error) {
+	d := p.roles[role]
+	moved := d != nil && prev != 0 && d.hasVerify && d.verifyHi == p.stepAtOffset(prev)
+	pr, err := p.judge(ctx, role, k)
+	if err != nil || !pr.accepted || !moved || pr.dev != d {
+		return pr, err
+	}
+	delete(p.roles, role)
+	return p.judge(ctx, role, k)
+}
+
+// stepAtOffset is the true step now plus k, at the probe moment judge
+// would use (its step does not change before the probe in virtual time;
+// in real time the comparison is only a hint).
+func (p *prober) stepAtOffset(k int) int64 {
+	if p.tm.Virtual() {
+		ph, mid := p.phase(), p.period/2
+		if ph > mid {
+			return p.step() + 1 + int64(k)
+		}
+	}
+	return p.step() + int64(k)
 }

@@ -141,7 +141,13 @@ func TestDriftResyncTracks(t *testing.T) {
 			t.Fatalf("resync, %g ppm: drift %+v, want tracked and never refused", ppm, d)
 		}
 		if d.PredictedFirstRefusedDay == nil {
-			t.Errorf("resync, %g ppm: no predicted day", ppm)
+			t.Fatalf("resync, %g ppm: no predicted day", ppm)
+		}
+		// The window is measured as configured, not as the device's
+		// re-centred window (each accept beyond the first step is checked
+		// on a fresh enrollment).
+		if w := rep.Results.Window; w == nil || w.BackSteps != 1 || w.ForwardSteps != 1 {
+			t.Errorf("resync: window %+v, want 1/1", w)
 		}
 		t.Logf("%g ppm: predicted day %d, %d days sampled", ppm, *d.PredictedFirstRefusedDay, len(d.Days))
 	}
