@@ -30,7 +30,19 @@
 //   - Images (image.go, decode*.go, luminance.go): DecodeImageBytes and
 //     DecodeImage find every QR code in an image with gozxing and report
 //     the facts a phone cares about (version, EC level, pixels per module,
-//     quiet zone).
+//     quiet zone). Bytes are capped, then the pixel count is checked with
+//     image.DecodeConfig before Decode; a decoder panic becomes an error.
+//     Luminance is read straight from the pixel buffer (a JPEG's Y plane
+//     is shared); the ladder (decode_ladder.go) goes plain, inverted (dark
+//     mode), try-harder, contrast-stretched, then a Lanczos 2x upscale of
+//     the region around finder candidates, checking the deadline between
+//     rungs.
+//   - Camera (camera.go) degrades an image as a phone camera would (module
+//     size at a distance, blur, noise, rotation, tilt, glare) with named,
+//     seeded profiles; Margin (margin.go) sweeps each degradation alone to
+//     where decoding fails, and scan_margin.go turns that into findings.
+//   - The corpus in testdata/corpus is made by `go generate`
+//     (internal/corpusgen); expected.json gives every file's result.
 //
 // Package scanner imports nothing else of this module.
 package scanner
