@@ -13,7 +13,7 @@ import (
 func TestFakeRandomPolicies(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(5, 6))
 	n := 300
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		n = 60
 	}
 	for i := 0; i < n; i++ {

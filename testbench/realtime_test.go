@@ -189,10 +189,11 @@ func TestLoadTargetConfigErrors(t *testing.T) {
 // loopback HTTP in real time: -7 s, 0 and +13 s to within 0.5 s, the
 // search taking at most three periods. Each waits real time (up to
 // about 90 s): the three run at once (goroutines, not t.Parallel, whose
-// limit is the 2 cores), and not under -short.
+// limit is the 2 cores), and not under -short or the race detector,
+// whose slowdown would be measured as network delay.
 func TestServerClockRealTime(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits real time (about 90 s): not under -short")
+	if testing.Short() || raceEnabled {
+		t.Skip("waits real time (about 90 s): not under -short or the race detector (the plain run has it)")
 	}
 	t.Parallel() // mostly waiting: overlap it with the package's other tests
 	offs := []time.Duration{-7 * time.Second, 0, 13 * time.Second}
