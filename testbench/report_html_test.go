@@ -72,7 +72,7 @@ func TestHTMLReportSelfContained(t *testing.T) {
 // $TOTPEMU_SCREENSHOT_DIR when set, e.g. docs) and checks no request but the
 // file's own was made.
 func TestHTMLReportBrowser(t *testing.T) {
-	chromium := testenv.LookPath(t, "browser test", "chromium", "chromium-browser", "/usr/bin/chromium")
+	chromium := testenv.FindChromium(t, "browser test")
 	var b bytes.Buffer
 	if err := WriteHTML(&b, reportAll(t)); err != nil {
 		t.Fatal(err)
@@ -83,19 +83,7 @@ func TestHTMLReportBrowser(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
-	actx, acancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1160, 1400),
-	)
+	actx, acancel := testenv.ChromiumAllocator(ctx, t, chromium, 1160, 1400)
 	defer acancel()
 	var mu sync.Mutex
 	var urls []string

@@ -22,7 +22,7 @@ import (
 // fresh code. The server's clock is a manual one, advanced a step between
 // bind and sign-in (replay is by step), while Chromium runs in real time.
 func TestBrowserEnroll(t *testing.T) {
-	chromium := testenv.LookPath(t, "browser test", "chromium", "chromium-browser", "/usr/bin/chromium")
+	chromium := testenv.FindChromium(t, "browser test")
 	for _, how := range []string{"qr", "manual"} {
 		t.Run(how, func(t *testing.T) { browserEnroll(t, chromium, how) })
 	}
@@ -40,19 +40,7 @@ func browserEnroll(t *testing.T, chromium, how string) {
 	}
 	defer srv.Close()
 
-	actx, acancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1200),
-	)
+	actx, acancel := testenv.ChromiumAllocator(ctx, t, chromium, 1280, 1200)
 	defer acancel()
 	bctx, bcancel := chromedp.NewContext(actx)
 	defer bcancel()
