@@ -47,27 +47,13 @@ func TestServeShutdownInFlight(t *testing.T) {
 		rest <- b.String()
 	}()
 
-	c, err := net.Dial("tcp", m[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 	body := `{"account":"in-flight@example.com"}`
-	fmt.Fprintf(c, "POST /api/v1/devices HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", m[1], len(body), body[:10])
-	// Make sure the server is reading this request before shutdown starts:
-	// a second connection's full request is answered, so the server has
-	// been accepting, and ours is past its headers once we see it block.
-	resp, err := http.Get("http://" + m[1] + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-
+	c, br := startInFlight(t, m[1], body)
 	cancel() // what SIGINT/SIGTERM do through signal.NotifyContext
-	if _, err := io.WriteString(c, body[10:]); err != nil {
-		t.Fatalf("finishing the body after shutdown began: %v", err)
+	if _, err := io.WriteString(c, body); err != nil {
+		t.Fatalf("sending the body after shutdown began: %v", err)
 	}
-	r, err := http.ReadResponse(bufio.NewReader(c), nil)
+	r, err := http.ReadResponse(br, nil)
 	if err != nil {
 		t.Fatalf("request in flight during shutdown: %v", err)
 	}
@@ -141,27 +127,15 @@ func TestServeSIGTERMProcess(t *testing.T) {
 	if m == nil {
 		t.Fatalf("startup line %q has no address", lines.Text())
 	}
-	c, err := net.Dial("tcp", m[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 	body := `{"account":"sigterm@example.com"}`
-	fmt.Fprintf(c, "POST /api/v1/devices HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n%s", m[1], len(body), body[:5])
-	// The server has accepted and is reading this request once another
-	// connection's request is answered after it (accept is in order).
-	if resp, err := http.Get("http://" + m[1] + "/healthz"); err != nil {
-		t.Fatal(err)
-	} else {
-		resp.Body.Close()
-	}
+	c, br := startInFlight(t, m[1], body)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := io.WriteString(c, body[5:]); err != nil {
-		t.Fatalf("finishing the body after SIGTERM: %v", err)
+	if _, err := io.WriteString(c, body); err != nil {
+		t.Fatalf("sending the body after SIGTERM: %v", err)
 	}
-	r, err := http.ReadResponse(bufio.NewReader(c), nil)
+	r, err := http.ReadResponse(br, nil)
 	if err != nil {
 		t.Fatalf("request in flight at SIGTERM: %v", err)
 	}
@@ -173,4 +147,30 @@ func TestServeSIGTERMProcess(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("totpemu serve after SIGTERM: %v, want exit 0", err)
 	}
+}
+
+// startInFlight sends the headers of a device-creating request for body
+// with "Expect: 100-continue" and waits for the server's "100 Continue":
+// the server sends it once the handler reads the body, so the request is
+// then in flight for certain (a request whose headers are read after
+// shutdown began is dropped by net/http, by design). The caller sends the
+// body and reads the final answer from the returned reader.
+func startInFlight(t *testing.T, addr, body string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	fmt.Fprintf(c, "POST /api/v1/devices HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n", addr, len(body))
+	br := bufio.NewReader(c)
+	r, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("waiting for 100 Continue: %v", err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusContinue {
+		t.Fatalf("before the body: status %d, want 100 Continue", r.StatusCode)
+	}
+	return c, br
 }
