@@ -19,8 +19,8 @@ type keyMaterial struct {
 	manual   []byte            // the decoded manual key, nil when none
 }
 
-// maxQRImageBytes caps a QR image a target hands over.
-const maxQRImageBytes = 8 << 20
+// MaxQRImageBytes caps a QR image a target hands over.
+const MaxQRImageBytes = 8 << 20
 
 // readKey decodes an enrollment's key forms. decodeQR says whether to
 // decode the QR image when a manual key is also there.
@@ -34,8 +34,8 @@ func readKey(ctx context.Context, enr *Enrollment, decodeQR bool) (*keyMaterial,
 		km.manual = b
 	}
 	if km.uri == "" && len(enr.QRImage) > 0 && (decodeQR || km.manual == nil) {
-		if len(enr.QRImage) > maxQRImageBytes {
-			return nil, fmt.Errorf("QR image of %s is %d bytes, over %d", enr, len(enr.QRImage), maxQRImageBytes)
+		if len(enr.QRImage) > MaxQRImageBytes {
+			return nil, fmt.Errorf("QR image of %s is %d bytes, over %d", enr, len(enr.QRImage), MaxQRImageBytes)
 		}
 		qrs, err := scanner.DecodeImageBytes(ctx, "enrollment QR", enr.QRImage, scanner.DecodeOptions{})
 		if err != nil {
@@ -117,10 +117,10 @@ func findingsText(fs []scanner.Finding) string {
 	return strings.Join(parts, "; ")
 }
 
-// errUnreachable marks errors that mean the target could not be used at
+// ErrUnreachable marks errors that mean the target could not be used at
 // all (the CLI's exit status 2).
-var errUnreachable = errors.New("target unreachable")
+var ErrUnreachable = errors.New("target unreachable")
 
 // IsUnreachable reports whether err means the target could not be reached
 // or could not enroll a device at all.
-func IsUnreachable(err error) bool { return errors.Is(err, errUnreachable) }
+func IsUnreachable(err error) bool { return errors.Is(err, ErrUnreachable) }

@@ -7,20 +7,10 @@
 // material it showed (a QR image, an otpauth URI, a manual key), Bind
 // completes enrollment with one or two codes, Verify judges a code. Each
 // answer is a Verdict: Accepted, Rejected, Locked, Throttled ("slow down",
-// not a judgement) or Error. Targets:
-//
-//   - HTTPTarget (target_http.go) follows a TargetConfig (config.go,
-//     YAML or JSON, ${ENV} expanded): any JSON API. RefConsoleConfig and
-//     examples/refserver.yaml describe the reference console; RefConsole
-//     builds that target for a URL (--target URL) and finds its lab clock.
-//   - CommandTarget (target_cmd.go): a command run once per code, the code
-//     as its last argument and in $TOTPEMU_CODE; exit 0 accepts. Commands
-//     are split by SplitCommand (split.go), never by a shell.
-//   - StartEmbedded (refconsole.go): the reference console on 127.0.0.1:0
-//     in lab mode, driven over HTTP: the default target.
-//
-// HTTP answers are matched to verdicts in http_answer.go; the lab clock
-// over HTTP is in http_lab.go.
+// not a judgement) or Error. The targets themselves live in package
+// testbench/target (HTTP APIs from a config, the reference console,
+// commands, the embedded console); this package imports neither net/http,
+// yaml, os/exec nor the reference console.
 //
 // Time (time.go): scenarios take the truth from a Time and ask it to wait.
 // VirtualTime drives a target's LabClock: Wait advances the bench's clock

@@ -106,7 +106,7 @@ func (p *prober) enroll(ctx context.Context) (*device, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("%w: enrolling %q: %w", errUnreachable, name, err)
+		return nil, fmt.Errorf("%w: enrolling %q: %w", ErrUnreachable, name, err)
 	}
 	km, err := readKey(ctx, enr, p.prm == nil)
 	if err != nil {

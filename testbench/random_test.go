@@ -17,7 +17,7 @@ func TestFakeRandomPolicies(t *testing.T) {
 		n = 60
 	}
 	for i := 0; i < n; i++ {
-		c := refCase{back: rnd.IntN(5), fwd: rnd.IntN(5), replay: []string{"none", "code", "step"}[rnd.IntN(3)],
+		c := randCase{back: rnd.IntN(5), fwd: rnd.IntN(5), replay: []string{"none", "code", "step"}[rnd.IntN(3)],
 			lockout: rnd.IntN(7), bind: rnd.IntN(3), offset: time.Duration(rnd.IntN(101)-50) * time.Second}
 		throttle, flaky := []int{0, 5, 11}[rnd.IntN(3)], []int{0, 7, 13}[rnd.IntN(3)]
 		name := fmt.Sprintf("%v,throttle=%d,flaky=%d", c, throttle, flaky)
@@ -52,4 +52,29 @@ func TestFakeRandomPolicies(t *testing.T) {
 			}
 		})
 	}
+}
+
+// randCase is one random policy.
+type randCase struct {
+	back, fwd int
+	replay    string
+	lockout   int
+	bind      int
+	offset    time.Duration
+}
+
+func (c randCase) String() string {
+	return fmt.Sprintf("back=%d,fwd=%d,replay=%s,lockout=%d,bind=%d,offset=%v", c.back, c.fwd, c.replay, c.lockout, c.bind, c.offset)
+}
+
+// wantWindow is the window the bench sees in true steps at mid-step: a
+// server clock off by d moves the server's step by floor((P/2 + d) / P).
+func wantWindow(c randCase) (back, fwd int) {
+	const P = 30 * time.Second
+	n := P/2 + c.offset
+	shift := int(n / P)
+	if n < 0 && n%P != 0 {
+		shift--
+	}
+	return c.back - shift, c.fwd + shift
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/totpemu/totpemu/internal/testenv"
-	"github.com/totpemu/totpemu/testbench/refserver"
 )
 
 // reportAll runs every scenario against the default console whose clock
@@ -24,9 +23,9 @@ import (
 // unmet, so every part of the reports has content.
 func reportAll(t *testing.T) *Report {
 	t.Helper()
-	opts := refserver.DefaultOptions()
-	opts.ClockOffset = 13 * time.Second
-	rep := benchOpts(t, opts, nil)
+	f := newFake()
+	f.offset = 13 * time.Second
+	rep := runFake(t, f, Scenarios...)
 	es := []Expectation{}
 	for _, s := range []string{"window-back=1", "boundary-refusal@10s<=0.05", "drift-first-refused-day>30"} {
 		e, err := ParseExpectation(s)

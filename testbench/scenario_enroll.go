@@ -27,7 +27,7 @@ func (r *runner) enroll(ctx context.Context) (*EnrollResult, []Check, error) {
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
 		}
-		return nil, nil, fmt.Errorf("%w: enrolling: %w", errUnreachable, err)
+		return nil, nil, fmt.Errorf("%w: enrolling: %w", ErrUnreachable, err)
 	}
 	lap("enroll", t0)
 	if len(enr.QRImage) > 0 {

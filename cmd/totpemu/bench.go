@@ -11,6 +11,7 @@ import (
 	"github.com/totpemu/totpemu/emulator"
 	"github.com/totpemu/totpemu/testbench"
 	"github.com/totpemu/totpemu/testbench/refserver"
+	"github.com/totpemu/totpemu/testbench/target"
 )
 
 func init() {
@@ -192,13 +193,13 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return usageErr("the profiles are phone, gauth-android, phone-manual and token", "bench: --profile: %v", err)
 	}
 
-	target, lab, closeTarget, err := benchTarget(ctx, e, fs.Changed, f)
+	tgt, lab, closeTarget, err := benchTarget(ctx, e, fs.Changed, f)
 	if err != nil {
 		return err
 	}
 	defer closeTarget()
 
-	cfg := testbench.Config{Target: target, Scenarios: scenarios, MaxSteps: f.maxSteps, MaxAttempts: f.maxAttempts,
+	cfg := testbench.Config{Target: tgt, Scenarios: scenarios, MaxSteps: f.maxSteps, MaxAttempts: f.maxAttempts,
 		Progress: e.stderr, Stopwatch: e.clock, DriftPPM: f.driftPPM, DriftDays: f.driftDays}
 	var local clock.Clock = e.clock
 	if lab != nil && f.timeSource == "" && !fs.Changed("ntp") {
@@ -229,7 +230,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
-	if ct, ok := target.(*testbench.CommandTarget); ok && cfg.Time.Virtual() {
+	if ct, ok := tgt.(*target.CommandTarget); ok && cfg.Time.Virtual() {
 		ct.Clock = cfg.Time
 	}
 	cfg.DeviceClock = func(truth clock.Clock) clock.Clock { return prof.Clock(local, truth) }
@@ -279,7 +280,7 @@ func benchTarget(ctx context.Context, e *env, changed func(string) bool, f bench
 		if !strings.HasPrefix(f.target, "http://") && !strings.HasPrefix(f.target, "https://") {
 			return nil, nil, nil, usageErr("e.g. --target http://127.0.0.1:8080", "bench: --target %q: want an http:// or https:// URL", f.target)
 		}
-		t, lab, err := testbench.RefConsole(ctx, f.target, nil)
+		t, lab, err := target.RefConsole(ctx, f.target, nil)
 		if err != nil {
 			return nil, nil, nil, inputErr(err, "is the reference console running there? (totpemu serve)")
 		}
@@ -292,11 +293,11 @@ func benchTarget(ctx context.Context, e *env, changed func(string) bool, f bench
 		}
 		return t, lab, nothing, nil
 	case changed("target-config"):
-		cfg, err := testbench.LoadTargetConfigFile(f.targetConfig, e.getenv)
+		cfg, err := target.LoadTargetConfigFile(f.targetConfig, e.getenv)
 		if err != nil {
 			return nil, nil, nil, inputErr(fmt.Errorf("--target-config: %w", err), "")
 		}
-		t, err := testbench.NewHTTPTarget(cfg, nil)
+		t, err := target.NewHTTPTarget(cfg, nil)
 		if err != nil {
 			return nil, nil, nil, inputErr(fmt.Errorf("--target-config %s: %w", f.targetConfig, err), "")
 		}
@@ -313,13 +314,13 @@ func benchTarget(ctx context.Context, e *env, changed func(string) bool, f bench
 		}
 		return t, lab, nothing, nil
 	case changed("target-cmd"):
-		argv, err := testbench.SplitCommand(f.targetCmd)
+		argv, err := target.SplitCommand(f.targetCmd)
 		if err != nil {
 			return nil, nil, nil, usageErr("", "bench: --target-cmd: %v", err)
 		}
-		t := &testbench.CommandTarget{Command: argv, Env: os.Environ()}
+		t := &target.CommandTarget{Command: argv, Env: os.Environ()}
 		if changed("enroll-cmd") {
-			if t.EnrollCommand, err = testbench.SplitCommand(f.enrollCmd); err != nil {
+			if t.EnrollCommand, err = target.SplitCommand(f.enrollCmd); err != nil {
 				return nil, nil, nil, usageErr("", "bench: --enroll-cmd: %v", err)
 			}
 		}
@@ -329,7 +330,7 @@ func benchTarget(ctx context.Context, e *env, changed func(string) bool, f bench
 	// --ntp), the console runs on the system clock instead of a lab clock.
 	opts := refserver.DefaultOptions()
 	opts.Lab = f.timeSource == "" && !changed("ntp")
-	emb, err := testbench.StartEmbedded(ctx, opts)
+	emb, err := target.StartEmbedded(ctx, opts)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -1,4 +1,4 @@
-package testbench
+package target
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/totpemu/totpemu/clock"
 	"github.com/totpemu/totpemu/scanner"
+	"github.com/totpemu/totpemu/testbench"
 )
 
 // CommandTarget runs a command once per verdict: the code is its extra
@@ -52,8 +53,8 @@ const maxCommandOutput = 64 << 10
 func (c *CommandTarget) Describe() string { return "command " + strings.Join(c.Command, " ") }
 
 // Capabilities: no bind step; enrollments are fresh.
-func (c *CommandTarget) Capabilities() Capabilities {
-	return Capabilities{FreshEnrollments: true}
+func (c *CommandTarget) Capabilities() testbench.Capabilities {
+	return testbench.Capabilities{FreshEnrollments: true}
 }
 
 func (c *CommandTarget) run(ctx context.Context, argv []string, extra ...string) (stdout, stderr []byte, err error) {
@@ -89,10 +90,10 @@ func (b *capped) Write(p []byte) (int, error) {
 }
 
 // Enroll runs the enroll command, or makes a key.
-func (c *CommandTarget) Enroll(ctx context.Context, account string) (*Enrollment, error) {
+func (c *CommandTarget) Enroll(ctx context.Context, account string) (*testbench.Enrollment, error) {
 	c.n++
 	id := strconv.Itoa(c.n)
-	e := &Enrollment{ID: id, Account: account, Vars: map[string]string{"TOTPEMU_ENROLLMENT": id, "TOTPEMU_ACCOUNT": account}}
+	e := &testbench.Enrollment{ID: id, Account: account, Vars: map[string]string{"TOTPEMU_ENROLLMENT": id, "TOTPEMU_ACCOUNT": account}}
 	if len(c.EnrollCommand) == 0 {
 		b := make([]byte, 20)
 		if _, err := rand.Read(b); err != nil {
@@ -119,7 +120,7 @@ func (c *CommandTarget) Enroll(ctx context.Context, account string) (*Enrollment
 	case strings.HasPrefix(strings.ToLower(text), "otpauth://"):
 		e.URI = text
 	case fileExists(text):
-		b, err := readCapped(text, maxQRImageBytes)
+		b, err := readCapped(text, testbench.MaxQRImageBytes)
 		if err != nil {
 			return nil, fmt.Errorf("enroll command's QR image: %w", err)
 		}
@@ -134,25 +135,25 @@ func (c *CommandTarget) Enroll(ctx context.Context, account string) (*Enrollment
 }
 
 // Bind is not a step of command targets.
-func (c *CommandTarget) Bind(context.Context, *Enrollment, []string) Verdict {
-	return Verdict{Outcome: Error, Err: errors.New("a command target has no bind step")}
+func (c *CommandTarget) Bind(context.Context, *testbench.Enrollment, []string) testbench.Verdict {
+	return testbench.Verdict{Outcome: testbench.Error, Err: errors.New("a command target has no bind step")}
 }
 
 // Verify runs the command with the code.
-func (c *CommandTarget) Verify(ctx context.Context, e *Enrollment, code string) Verdict {
+func (c *CommandTarget) Verify(ctx context.Context, e *testbench.Enrollment, code string) testbench.Verdict {
 	argv := append(append([]string(nil), c.Command...), code)
 	_, errb, err := c.run(ctx, argv, append(envOf(e), "TOTPEMU_CODE="+code)...)
 	if err == nil {
-		return Verdict{Outcome: Accepted, Reason: "exit 0"}
+		return testbench.Verdict{Outcome: testbench.Accepted, Reason: "exit 0"}
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) && ee.Exited() {
-		return Verdict{Outcome: Rejected, Reason: fmt.Sprintf("exit %d%s", ee.ExitCode(), lastLine(errb))}
+		return testbench.Verdict{Outcome: testbench.Rejected, Reason: fmt.Sprintf("exit %d%s", ee.ExitCode(), lastLine(errb))}
 	}
-	return Verdict{Outcome: Error, Err: err}
+	return testbench.Verdict{Outcome: testbench.Error, Err: err}
 }
 
-func envOf(e *Enrollment) []string {
+func envOf(e *testbench.Enrollment) []string {
 	var out []string
 	for k, v := range e.Vars {
 		if strings.HasPrefix(k, "TOTPEMU_") {

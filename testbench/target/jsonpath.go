@@ -1,4 +1,4 @@
-package testbench
+package target
 
 import (
 	"encoding/json"

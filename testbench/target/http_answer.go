@@ -1,4 +1,4 @@
-package testbench
+package target
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/totpemu/totpemu/testbench"
 )
 
 // decodeImageText decodes a base64 image or a data: URL of one.
@@ -22,8 +24,8 @@ func decodeImageText(s string) ([]byte, error) {
 		}
 		s = data
 	}
-	if base64.StdEncoding.DecodedLen(len(s)) > maxQRImageBytes {
-		return nil, fmt.Errorf("image of %d base64 characters is over %d bytes", len(s), maxQRImageBytes)
+	if base64.StdEncoding.DecodedLen(len(s)) > testbench.MaxQRImageBytes {
+		return nil, fmt.Errorf("image of %d base64 characters is over %d bytes", len(s), testbench.MaxQRImageBytes)
 	}
 	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {

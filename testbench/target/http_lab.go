@@ -1,4 +1,4 @@
-package testbench
+package target
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/totpemu/totpemu/testbench"
 )
 
 // labAnswer is the lab clock's JSON.
@@ -16,13 +18,13 @@ type labAnswer struct {
 // Lab returns the target's lab clock, or nil when the config names none or
 // the server does not offer it (404): then the bench runs in real time. An
 // unreachable server is an error.
-func (t *HTTPTarget) Lab(ctx context.Context) (LabClock, error) {
+func (t *HTTPTarget) Lab(ctx context.Context) (testbench.LabClock, error) {
 	if t.cfg.LabClock == "" {
 		return nil, nil
 	}
 	a, err := t.do(ctx, Request{Method: http.MethodGet, Path: t.cfg.LabClock}, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errUnreachable, err)
+		return nil, fmt.Errorf("%w: %w", testbench.ErrUnreachable, err)
 	}
 	if a.status == http.StatusNotFound {
 		return nil, nil

@@ -1,4 +1,4 @@
-package testbench
+package target
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/totpemu/totpemu/testbench"
 )
 
 // maxAnswerBytes caps an answer body (a base64 QR PNG fits easily).
@@ -54,8 +56,8 @@ func (t *HTTPTarget) Describe() string {
 }
 
 // Capabilities follow the config's bind section.
-func (t *HTTPTarget) Capabilities() Capabilities {
-	c := Capabilities{FreshEnrollments: true}
+func (t *HTTPTarget) Capabilities() testbench.Capabilities {
+	c := testbench.Capabilities{FreshEnrollments: true}
 	if t.cfg.Bind != nil {
 		c.BindCodes = t.cfg.Bind.Codes
 	}
@@ -167,7 +169,7 @@ func (t *HTTPTarget) do(ctx context.Context, r Request, vars map[string]string) 
 }
 
 // Enroll posts the enroll request and takes the key forms from the answer.
-func (t *HTTPTarget) Enroll(ctx context.Context, account string) (*Enrollment, error) {
+func (t *HTTPTarget) Enroll(ctx context.Context, account string) (*testbench.Enrollment, error) {
 	spec := t.cfg.Enroll
 	a, err := t.do(ctx, spec.Request, map[string]string{"account": account})
 	if err != nil {
@@ -183,7 +185,7 @@ func (t *HTTPTarget) Enroll(ctx context.Context, account string) (*Enrollment, e
 	if a.json == nil {
 		return nil, fmt.Errorf("enroll answered %d without a JSON body", a.status)
 	}
-	e := &Enrollment{Vars: map[string]string{}}
+	e := &testbench.Enrollment{Vars: map[string]string{}}
 	get := func(path string) string {
 		if path == "" {
 			return ""
@@ -218,9 +220,9 @@ func (t *HTTPTarget) Enroll(ctx context.Context, account string) (*Enrollment, e
 }
 
 // Bind posts the bind request with the codes.
-func (t *HTTPTarget) Bind(ctx context.Context, e *Enrollment, codes []string) Verdict {
+func (t *HTTPTarget) Bind(ctx context.Context, e *testbench.Enrollment, codes []string) testbench.Verdict {
 	if t.cfg.Bind == nil {
-		return Verdict{Outcome: Error, Err: errors.New("this target has no bind step")}
+		return testbench.Verdict{Outcome: testbench.Error, Err: errors.New("this target has no bind step")}
 	}
 	vars := t.vars(e)
 	vars["code"] = codes[len(codes)-1]
@@ -230,13 +232,13 @@ func (t *HTTPTarget) Bind(ctx context.Context, e *Enrollment, codes []string) Ve
 }
 
 // Verify posts the verify request with the code.
-func (t *HTTPTarget) Verify(ctx context.Context, e *Enrollment, code string) Verdict {
+func (t *HTTPTarget) Verify(ctx context.Context, e *testbench.Enrollment, code string) testbench.Verdict {
 	vars := t.vars(e)
 	vars["code"] = code
 	return t.judge(ctx, t.cfg.Verify, vars)
 }
 
-func (t *HTTPTarget) vars(e *Enrollment) map[string]string {
+func (t *HTTPTarget) vars(e *testbench.Enrollment) map[string]string {
 	vars := map[string]string{"account": e.Account}
 	for k, v := range e.Vars {
 		vars[k] = v
@@ -244,30 +246,30 @@ func (t *HTTPTarget) vars(e *Enrollment) map[string]string {
 	return vars
 }
 
-func (t *HTTPTarget) judge(ctx context.Context, r Request, vars map[string]string) Verdict {
+func (t *HTTPTarget) judge(ctx context.Context, r Request, vars map[string]string) testbench.Verdict {
 	a, err := t.do(ctx, r, vars)
 	if err != nil {
-		return Verdict{Outcome: Error, Err: err}
+		return testbench.Verdict{Outcome: testbench.Error, Err: err}
 	}
-	v := Verdict{Reason: brief(a)}
+	v := testbench.Verdict{Reason: brief(a)}
 	if d, err := http.ParseTime(a.header.Get("Date")); err == nil {
 		v.Date = d
 	}
 	vs := t.cfg.Verdicts
 	switch {
 	case matches(vs.Locked, a):
-		v.Outcome = Locked
+		v.Outcome = testbench.Locked
 	case matches(vs.Throttled, a):
-		v.Outcome = Throttled
+		v.Outcome = testbench.Throttled
 	case matches(vs.Accepted, a):
-		v.Outcome = Accepted
+		v.Outcome = testbench.Accepted
 	case matches(vs.Rejected, a):
-		v.Outcome = Rejected
+		v.Outcome = testbench.Rejected
 	default:
-		v.Outcome = Error
+		v.Outcome = testbench.Error
 		v.Err = fmt.Errorf("answer %d matches no verdict", a.status)
 	}
-	if v.Outcome == Locked || v.Outcome == Throttled {
+	if v.Outcome == testbench.Locked || v.Outcome == testbench.Throttled {
 		v.RetryAfter = retryAfter(a.header)
 	}
 	return v

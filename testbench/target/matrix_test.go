@@ -1,4 +1,4 @@
-package testbench
+package target
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/totpemu/totpemu/clock"
+	"github.com/totpemu/totpemu/testbench"
 	"github.com/totpemu/totpemu/testbench/refserver"
 )
 
@@ -38,7 +39,7 @@ func (c refCase) String() string {
 
 // benchRefserver runs the bench in virtual time against a reference
 // console with c's policies, in process.
-func benchRefserver(t *testing.T, c refCase, scenarios ...string) *Report {
+func benchRefserver(t *testing.T, c refCase, scenarios ...string) *testbench.Report {
 	t.Helper()
 	ctx := context.Background()
 	opts := refserver.Options{WindowBack: c.back, WindowForward: c.fwd, Replay: c.replay, Lockout: c.lockout,
@@ -55,11 +56,11 @@ func benchRefserver(t *testing.T, c refCase, scenarios ...string) *Report {
 	if lab == nil {
 		t.Fatal("no lab clock")
 	}
-	tm, err := VirtualTime(ctx, lab)
+	tm, err := testbench.VirtualTime(ctx, lab)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Run(ctx, Config{Target: target, Time: tm, Scenarios: scenarios})
+	rep, err := testbench.Run(ctx, testbench.Config{Target: target, Time: tm, Scenarios: scenarios})
 	if err != nil {
 		t.Fatalf("%v: %v", c, err)
 	}
@@ -84,7 +85,7 @@ func wantWindow(c refCase) (back, fwd int) {
 	return c.back - shift, c.fwd + shift
 }
 
-func checkRefCase(t *testing.T, c refCase, rep *Report) {
+func checkRefCase(t *testing.T, c refCase, rep *testbench.Report) {
 	t.Helper()
 	for _, ch := range rep.Checks {
 		if ch.ID == "enroll.error" || ch.ID == "window.error" || ch.ID == "replay.error" || ch.ID == "lockout.error" || ch.ID == "enroll.key" {
@@ -192,14 +193,23 @@ func TestRefserverMatrix(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.String(), func(t *testing.T) {
 			t.Parallel()
-			scenarios := []string{ScenarioLockout, ScenarioWindow, ScenarioReplay}
+			scenarios := []string{testbench.ScenarioLockout, testbench.ScenarioWindow, testbench.ScenarioReplay}
 			// The server clock too (every window and offset, each lockout
 			// and bind): in the whole subset, and in the full matrix with
 			// replay by step, where its probes are most constrained.
 			if short || c.replay == refserver.ReplayStep {
-				scenarios = append(scenarios, ScenarioServerClock)
+				scenarios = append(scenarios, testbench.ScenarioServerClock)
 			}
 			checkRefCase(t, c, benchRefserver(t, c, scenarios...))
 		})
 	}
+}
+
+func checkStatus(rep *testbench.Report, id string) string {
+	for _, c := range rep.Checks {
+		if c.ID == id {
+			return c.Status
+		}
+	}
+	return "absent"
 }

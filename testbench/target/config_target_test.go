@@ -1,4 +1,4 @@
-package testbench
+package target
 
 import (
 	"context"
@@ -8,6 +8,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/totpemu/totpemu/testbench"
+	"github.com/totpemu/totpemu/testbench/internal/fake"
 )
 
 // ramLike serves an API shaped like Alibaba Cloud RAM's MFA calls (the
@@ -15,7 +18,7 @@ import (
 // fake's verdicts. It checks the bearer token and the request encodings.
 type ramLike struct {
 	mu     sync.Mutex
-	f      *fakeTarget
+	f      *fake.Server
 	token  string
 	errors []string
 }
@@ -28,16 +31,16 @@ func (s *ramLike) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
-	answer := func(v Verdict) {
+	answer := func(v testbench.Verdict) {
 		switch v.Outcome {
-		case Accepted:
+		case testbench.Accepted:
 			json.NewEncoder(w).Encode(map[string]any{"Success": true})
-		case Locked:
+		case testbench.Locked:
 			w.WriteHeader(http.StatusForbidden)
 			json.NewEncoder(w).Encode(map[string]any{"Code": "EntityLocked"})
-		case Throttled:
+		case testbench.Throttled:
 			w.WriteHeader(http.StatusTooManyRequests)
-		case Rejected:
+		case testbench.Rejected:
 			w.WriteHeader(http.StatusBadRequest)
 			json.NewEncoder(w).Encode(map[string]any{"Code": "InvalidAuthenticationCode"})
 		default:
@@ -59,13 +62,13 @@ func (s *ramLike) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.errors = append(s.errors, "bind body not a form")
 		}
 		id := strings.TrimPrefix(q.Get("SerialNumber"), "acs:ram::1:mfa/")
-		answer(s.f.Bind(r.Context(), &Enrollment{ID: id}, []string{r.PostForm.Get("AuthenticationCode1"), r.PostForm.Get("AuthenticationCode2")}))
+		answer(s.f.Bind(r.Context(), &testbench.Enrollment{ID: id}, []string{r.PostForm.Get("AuthenticationCode1"), r.PostForm.Get("AuthenticationCode2")}))
 	case r.URL.Path == "/login":
 		var body struct{ Serial, Code string }
 		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 			s.errors = append(s.errors, "login body: "+err.Error())
 		}
-		answer(s.f.Verify(r.Context(), &Enrollment{ID: strings.TrimPrefix(body.Serial, "acs:ram::1:mfa/")}, body.Code))
+		answer(s.f.Verify(r.Context(), &testbench.Enrollment{ID: strings.TrimPrefix(body.Serial, "acs:ram::1:mfa/")}, body.Code))
 	default:
 		w.WriteHeader(http.StatusNotFound)
 	}
@@ -76,9 +79,9 @@ func (s *ramLike) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // body, query escaping, JSON verdict matches, a token from the
 // environment, and "slow down" answers backed off.
 func TestConfigTargetRAMShaped(t *testing.T) {
-	f := newFake()
-	f.back, f.forward, f.replay, f.lockout = 2, 1, "code", 4
-	f.throttleEvery = 7
+	f := fake.New()
+	f.Back, f.Forward, f.Replay, f.Lockout = 2, 1, "code", 4
+	f.ThrottleEvery = 7
 	api := &ramLike{f: f, token: "s3cret-token"}
 	srv := httptest.NewServer(api)
 	defer srv.Close()
@@ -92,11 +95,11 @@ func TestConfigTargetRAMShaped(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	tm, err := VirtualTime(ctx, f) // the fake's clock stands for the API's
+	tm, err := testbench.VirtualTime(ctx, f) // the fake's clock stands for the API's
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Run(ctx, Config{Target: target, Time: tm, Account: "qa&bench"})
+	rep, err := testbench.Run(ctx, testbench.Config{Target: target, Time: tm, Account: "qa&bench"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,10 @@
-package testbench
+package target
 
 import (
 	"context"
 	"testing"
 
+	"github.com/totpemu/totpemu/testbench"
 	"github.com/totpemu/totpemu/testbench/refserver"
 )
 
@@ -16,11 +17,11 @@ func TestEmbeddedDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer emb.Close()
-	tm, err := VirtualTime(ctx, emb.Lab)
+	tm, err := testbench.VirtualTime(ctx, emb.Lab)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Run(ctx, Config{Target: emb.Target, Time: tm})
+	rep, err := testbench.Run(ctx, testbench.Config{Target: emb.Target, Time: tm})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,19 +36,19 @@ func TestEmbeddedDefault(t *testing.T) {
 // by step, lockout after 5, bind with 2 codes), each count derived by
 // hand as the least that answers the scenario's questions.
 func TestSubmissionsMinimal(t *testing.T) {
-	rep := benchRefserver(t, refCase{1, 1, refserver.ReplayStep, 5, 2, 0}, ScenarioEnroll, ScenarioLockout, ScenarioWindow, ScenarioReplay)
+	rep := benchRefserver(t, refCase{1, 1, refserver.ReplayStep, 5, 2, 0}, testbench.ScenarioEnroll, testbench.ScenarioLockout, testbench.ScenarioWindow, testbench.ScenarioReplay)
 	want := map[string]int{
 		// bind 2, login 1
-		ScenarioEnroll: 3,
+		testbench.ScenarioEnroll: 3,
 		// bind 2, 5 wrong, the 6th answered "locked", a right code while
 		// locked; a fresh enrollment: bind 2, 4 wrong, right, wrong, right
-		ScenarioLockout: 2 + 5 + 1 + 1 + 2 + 4 + 1 + 1 + 1,
+		testbench.ScenarioLockout: 2 + 5 + 1 + 1 + 2 + 4 + 1 + 1 + 1,
 		// bind 2, k=0 accepted, +1 accepted, +2 refused, -1 accepted,
 		// -2 refused
-		ScenarioWindow: 2 + 5,
+		testbench.ScenarioWindow: 2 + 5,
 		// bind 2, a code accepted, the same again, 2 reformats, the older
 		// step
-		ScenarioReplay: 2 + 1 + 1 + 2 + 1,
+		testbench.ScenarioReplay: 2 + 1 + 1 + 2 + 1,
 	}
 	for s, n := range want {
 		if rep.Submissions[s] != n {

@@ -1,4 +1,4 @@
-package testbench
+package target
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/totpemu/totpemu/testbench"
 	"github.com/totpemu/totpemu/testbench/refserver"
 )
 
@@ -15,7 +16,7 @@ import (
 // takes one code or two with a bind request the server refuses as
 // malformed before looking at any code or device, so nothing is counted
 // against any device. client nil means a default client.
-func RefConsole(ctx context.Context, baseURL string, client *http.Client) (*HTTPTarget, LabClock, error) {
+func RefConsole(ctx context.Context, baseURL string, client *http.Client) (*HTTPTarget, testbench.LabClock, error) {
 	baseURL = strings.TrimRight(baseURL, "/")
 	probe, err := NewHTTPTarget(RefConsoleConfig(baseURL, 2), client)
 	if err != nil {
@@ -23,16 +24,16 @@ func RefConsole(ctx context.Context, baseURL string, client *http.Client) (*HTTP
 	}
 	a, err := probe.do(ctx, Request{Method: http.MethodGet, Path: "/healthz"}, nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", errUnreachable, err)
+		return nil, nil, fmt.Errorf("%w: %w", testbench.ErrUnreachable, err)
 	}
 	status, _ := lookup(a.json, "status")
 	if a.status != http.StatusOK || status != "ok" {
-		return nil, nil, fmt.Errorf("%w: %s/healthz answered %s, not a reference console", errUnreachable, baseURL, brief(a))
+		return nil, nil, fmt.Errorf("%w: %s/healthz answered %s, not a reference console", testbench.ErrUnreachable, baseURL, brief(a))
 	}
 	lab, _ := lookup(a.json, "lab")
 	b, err := probe.do(ctx, Request{Path: "/api/v1/devices/bench-probe/bind", Body: `{"code1": "", "code2": ""}`}, nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", errUnreachable, err)
+		return nil, nil, fmt.Errorf("%w: %w", testbench.ErrUnreachable, err)
 	}
 	bindCodes := 2
 	if msg, _ := lookup(b.json, "message"); b.status == http.StatusBadRequest && strings.Contains(msg, "one code") {
@@ -58,7 +59,7 @@ func RefConsole(ctx context.Context, baseURL string, client *http.Client) (*HTTP
 // HTTP like any other target.
 type Embedded struct {
 	Target  *HTTPTarget
-	Lab     LabClock
+	Lab     testbench.LabClock
 	running *refserver.Running
 }
 

@@ -1,4 +1,4 @@
-package testbench
+package target
 
 import (
 	"context"
@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"github.com/totpemu/totpemu/clock"
+	"github.com/totpemu/totpemu/testbench"
 	"github.com/totpemu/totpemu/testbench/refserver"
 )
 
 // benchOpts runs scenarios in virtual time against a reference console
 // with opts, in process; cfg may adjust the run's Config.
-func benchOpts(t *testing.T, opts refserver.Options, cfg func(*Config), scenarios ...string) *Report {
+func benchOpts(t *testing.T, opts refserver.Options, cfg func(*testbench.Config), scenarios ...string) *testbench.Report {
 	t.Helper()
 	ctx := context.Background()
 	opts.Lab = true
@@ -27,20 +28,20 @@ func benchOpts(t *testing.T, opts refserver.Options, cfg func(*Config), scenario
 	if err != nil {
 		t.Fatal(err)
 	}
-	tm, err := VirtualTime(ctx, lab)
+	tm, err := testbench.VirtualTime(ctx, lab)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := Config{Target: target, Time: tm, Scenarios: scenarios}
+	c := testbench.Config{Target: target, Time: tm, Scenarios: scenarios}
 	if cfg != nil {
 		cfg(&c)
 	}
-	rep, err := Run(ctx, c)
+	rep, err := testbench.Run(ctx, c)
 	if err != nil {
 		t.Fatalf("%s: %v", opts.Policy(), err)
 	}
 	for _, ch := range rep.Checks {
-		if ch.Status == Fail && (ch.ID == "boundary.error" || ch.ID == "drift.error" || ch.ID == "server-clock.error" || ch.ID == "window.error") {
+		if ch.Status == testbench.Fail && (ch.ID == "boundary.error" || ch.ID == "drift.error" || ch.ID == "server-clock.error" || ch.ID == "window.error") {
 			t.Fatalf("%s: %s: %s", opts.Policy(), ch.ID, ch.Detail)
 		}
 	}
@@ -73,7 +74,7 @@ func TestBoundaryRefusalByHand(t *testing.T) {
 	}
 	for _, c := range cases {
 		opts := refserver.Options{WindowBack: c.back, WindowForward: c.fwd, Replay: refserver.ReplayStep, Lockout: 5, BindCodes: 2, ClockOffset: c.offset}
-		rep := benchOpts(t, opts, nil, ScenarioServerClock, ScenarioBoundary)
+		rep := benchOpts(t, opts, nil, testbench.ScenarioServerClock, testbench.ScenarioBoundary)
 		b := rep.Results.Boundary
 		if b == nil {
 			t.Fatalf("%+v: no boundary result: %+v", c, rep.Checks)
@@ -112,7 +113,7 @@ func TestDriftFirstRefusedDay(t *testing.T) {
 			want++
 		}
 		opts := refserver.Options{WindowBack: 1, WindowForward: fwd, Replay: refserver.ReplayStep, Lockout: 5, BindCodes: 2}
-		rep := benchOpts(t, opts, nil, ScenarioDrift)
+		rep := benchOpts(t, opts, nil, testbench.ScenarioDrift)
 		d := rep.Results.Drift
 		if d == nil || d.FirstRefusedDay == nil || *d.FirstRefusedDay != want {
 			t.Fatalf("window -1/+%d, %g ppm: drift %+v, want first refused day %d", fwd, ppm, d, want)
@@ -135,7 +136,7 @@ func TestDriftFirstRefusedDay(t *testing.T) {
 func TestDriftResyncTracks(t *testing.T) {
 	for _, ppm := range []float64{20, -35} {
 		opts := refserver.Options{WindowBack: 1, WindowForward: 1, Replay: refserver.ReplayStep, Lockout: 5, BindCodes: 2, Resync: true}
-		rep := benchOpts(t, opts, func(c *Config) { c.DriftPPM = ppm }, ScenarioDrift)
+		rep := benchOpts(t, opts, func(c *testbench.Config) { c.DriftPPM = ppm }, testbench.ScenarioDrift)
 		d := rep.Results.Drift
 		if d == nil || d.ServerTracksDrift == nil || !*d.ServerTracksDrift || d.FirstRefusedDay != nil {
 			t.Fatalf("resync, %g ppm: drift %+v, want tracked and never refused", ppm, d)
@@ -159,7 +160,7 @@ func TestDriftResyncTracks(t *testing.T) {
 func TestServerClockVirtual(t *testing.T) {
 	for _, off := range []time.Duration{-40 * time.Second, -7 * time.Second, 0, 13 * time.Second, 17 * time.Second, 15 * time.Second, 95*time.Second + 250*time.Millisecond} {
 		opts := refserver.Options{WindowBack: 2, WindowForward: 1, Replay: refserver.ReplayStep, Lockout: 3, BindCodes: 2, ClockOffset: off}
-		rep := benchOpts(t, opts, nil, ScenarioLockout, ScenarioServerClock)
+		rep := benchOpts(t, opts, nil, testbench.ScenarioLockout, testbench.ScenarioServerClock)
 		s := rep.Results.ServerClock
 		if s == nil {
 			t.Fatalf("offset %v: no result: %+v", off, rep.Checks)
@@ -170,6 +171,6 @@ func TestServerClockVirtual(t *testing.T) {
 		if s.BackSteps == nil || *s.BackSteps != 2 || *s.ForwardSteps != 1 {
 			t.Errorf("offset %v: server window %v/%v, want 2/1", off, s.BackSteps, s.ForwardSteps)
 		}
-		t.Logf("offset %v: %+.3f s ± %.3f in %d rounds, %d codes", off, s.OffsetS, s.UncertaintyS, s.Rounds, rep.Submissions[ScenarioServerClock])
+		t.Logf("offset %v: %+.3f s ± %.3f in %d rounds, %d codes", off, s.OffsetS, s.UncertaintyS, s.Rounds, rep.Submissions[testbench.ScenarioServerClock])
 	}
 }

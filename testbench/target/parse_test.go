@@ -1,4 +1,4 @@
-package testbench
+package target
 
 import (
 	"bufio"
@@ -140,7 +140,7 @@ func TestFillEscapes(t *testing.T) {
 
 func FuzzLoadTargetConfig(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/config/*.yaml")
-	seeds = append(seeds, "examples/refserver.yaml")
+	seeds = append(seeds, "../examples/refserver.yaml")
 	for _, s := range seeds {
 		b, err := os.ReadFile(s)
 		if err != nil {
