@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/totpemu/totpemu/testbench/refserver"
 )
@@ -36,6 +37,17 @@ Flags:
                              e.g. --window-back 0
   --window-forward N       steps accepted after the current one (default 1)
                              e.g. --window-forward 2
+  --window-seconds-back DURATION
+                           a window in seconds instead, as Ruby's ROTP takes
+                           it (drift_behind): the previous step's code is
+                           accepted until this long into the next step;
+                           whole seconds, excludes --window-back and
+                           --window-forward (default: a window in steps)
+                             e.g. --window-seconds-back 15s
+  --window-seconds-forward DURATION
+                           the same ahead (drift_ahead): the next step's code
+                           is accepted from this long before it begins
+                             e.g. --window-seconds-forward 10s
   --replay POLICY          none, code (a used code is refused) or step
                              (a code not after the last accepted step is
                              refused) (default step)
@@ -45,9 +57,9 @@ Flags:
                              e.g. --lockout 10
   --lockout-for DURATION   how long a lock lasts (default 5m0s)
                              e.g. --lockout-for 30s
-  --clock-offset DURATION  the server's own clock error, added to its clock
-                             (default 0s)
-                             e.g. --clock-offset=-45s
+  --clock-offset DURATION  the server's own clock error, added to its clock;
+                             fractions of a second are kept (default 0s)
+                             e.g. --clock-offset=-45s, --clock-offset 13.4s
   --digits N               code length, 6 to 8 (default 6)
                              e.g. --digits 8
   --algorithm NAME         SHA1, SHA256 or SHA512 (default SHA1)
@@ -80,6 +92,7 @@ Examples:
   totpemu serve --addr 127.0.0.1:9000 --window-back 2 --window-forward 0
   totpemu serve --replay code --lockout 0
   totpemu serve --lab --clock-offset=-90s --resync
+  totpemu serve --window-seconds-back 15s --window-seconds-forward 0s
 `,
 		run: runServe,
 	})
@@ -92,6 +105,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "")
 	back := fs.Int("window-back", d.WindowBack, "")
 	forward := fs.Int("window-forward", d.WindowForward, "")
+	secBack := fs.Duration("window-seconds-back", 0, "")
+	secForward := fs.Duration("window-seconds-forward", 0, "")
 	replay := fs.String("replay", d.Replay, "")
 	lockout := fs.Int("lockout", d.Lockout, "")
 	lockoutFor := fs.Duration("lockout-for", d.LockoutFor, "")
@@ -111,6 +126,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return usageErr(`run "totpemu serve --help"`, "serve: takes no arguments, got %q", fs.Arg(0))
 	}
 	hint := `run "totpemu serve --help" for the flags`
+	inSeconds := fs.Changed("window-seconds-back") || fs.Changed("window-seconds-forward")
+	if inSeconds && (fs.Changed("window-back") || fs.Changed("window-forward")) {
+		return usageErr("give a window in steps (--window-back, --window-forward) or in seconds (--window-seconds-back, --window-seconds-forward)",
+			"serve: a window in seconds excludes --window-back and --window-forward")
+	}
+	if inSeconds {
+		*back, *forward = 0, 0
+	}
 	checks := []struct {
 		bad  bool
 		flag string
@@ -119,6 +142,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}{
 		{*back < 0 || *back > 1000, "--window-back", *back, "0 to 1000 steps"},
 		{*forward < 0 || *forward > 1000, "--window-forward", *forward, "0 to 1000 steps"},
+		{*secBack < 0 || *secBack%time.Second != 0 || *secBack > time.Hour, "--window-seconds-back", *secBack, "whole seconds from 0s to 1h"},
+		{*secForward < 0 || *secForward%time.Second != 0 || *secForward > time.Hour, "--window-seconds-forward", *secForward, "whole seconds from 0s to 1h"},
 		{*replay != refserver.ReplayNone && *replay != refserver.ReplayCode && *replay != refserver.ReplayStep, "--replay", fmt.Sprintf("%q", *replay), "none, code or step"},
 		{*lockout < 0, "--lockout", *lockout, "0 (off) or more failures"},
 		{*lockoutFor <= 0, "--lockout-for", *lockoutFor, "a positive duration such as 5m"},
@@ -139,6 +164,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	opts := refserver.Options{
 		Clock:      e.clock,
 		WindowBack: *back, WindowForward: *forward,
+		WindowInSeconds: inSeconds, WindowSecondsBack: *secBack, WindowSecondsForward: *secForward,
 		Replay:  *replay,
 		Lockout: *lockout, LockoutFor: *lockoutFor,
 		ClockOffset: *offset,

@@ -33,6 +33,16 @@ type Options struct {
 	// Negative values are an error.
 	WindowBack, WindowForward int
 
+	// WindowInSeconds replaces the step window by one in seconds, as Ruby's
+	// ROTP takes it (verify(code, drift_behind: B, drift_ahead: A), used by
+	// devise-two-factor and GitLab): at server time t (whole seconds) the
+	// codes of the steps from floor((t-B)/P) to floor((t+A)/P) are
+	// accepted, B = WindowSecondsBack and A = WindowSecondsForward. With
+	// B = 15 the previous step's code is accepted only in the first 15 s
+	// of a step. WindowBack and WindowForward must then be zero.
+	WindowInSeconds                         bool
+	WindowSecondsBack, WindowSecondsForward time.Duration
+
 	// Replay is ReplayNone, ReplayCode or ReplayStep. "" means ReplayStep.
 	Replay string
 
@@ -139,6 +149,12 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("window back %d: want 0 to %d steps", o.WindowBack, maxWindow)
 	case o.WindowForward < 0 || o.WindowForward > maxWindow:
 		return o, fmt.Errorf("window forward %d: want 0 to %d steps", o.WindowForward, maxWindow)
+	case o.WindowInSeconds && (o.WindowBack != 0 || o.WindowForward != 0):
+		return o, fmt.Errorf("a window in seconds excludes a window in steps (window back %d, forward %d)", o.WindowBack, o.WindowForward)
+	case badSeconds(o.WindowSecondsBack, o.Period) || badSeconds(o.WindowSecondsForward, o.Period):
+		return o, fmt.Errorf("window in seconds back %v, forward %v: want whole seconds from 0 to %d periods", o.WindowSecondsBack, o.WindowSecondsForward, maxWindow)
+	case !o.WindowInSeconds && (o.WindowSecondsBack != 0 || o.WindowSecondsForward != 0):
+		return o, fmt.Errorf("window in seconds back %v, forward %v given without WindowInSeconds", o.WindowSecondsBack, o.WindowSecondsForward)
 	case o.Replay != ReplayNone && o.Replay != ReplayCode && o.Replay != ReplayStep:
 		return o, fmt.Errorf("replay policy %q: want none, code or step", o.Replay)
 	case o.Lockout < 0 || o.Lockout > maxLockout:
@@ -161,6 +177,21 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
+// badSeconds reports whether d is not a whole number of seconds within
+// maxWindow periods of period seconds.
+func badSeconds(d time.Duration, period int) bool {
+	return d < 0 || d%time.Second != 0 || d > time.Duration(maxWindow)*time.Duration(period)*time.Second
+}
+
+// WindowText is the window as the console shows it: "-1/+1 steps" or
+// "-15s/+0s (in seconds)".
+func (o Options) WindowText() string {
+	if o.WindowInSeconds {
+		return fmt.Sprintf("-%ds/+%ds (in seconds)", o.WindowSecondsBack/time.Second, o.WindowSecondsForward/time.Second)
+	}
+	return fmt.Sprintf("-%d/+%d steps", o.WindowBack, o.WindowForward)
+}
+
 // Policy returns a one-line description of the policies, for a startup
 // line. It holds no secret.
 func (o Options) Policy() string {
@@ -168,8 +199,8 @@ func (o Options) Policy() string {
 	if o.Lockout > 0 {
 		lock = fmt.Sprintf("%d failures for %v", o.Lockout, o.LockoutFor)
 	}
-	s := fmt.Sprintf("window -%d/+%d steps, replay %s, lockout %s, clock offset %v, %d digits, %s, %d s, %d-byte secrets, bind with %d code(s), resync %t",
-		o.WindowBack, o.WindowForward, o.Replay, lock, o.ClockOffset, o.Digits, o.Algorithm, o.Period, o.SecretBytes, o.BindCodes, o.Resync)
+	s := fmt.Sprintf("window %s, replay %s, lockout %s, clock offset %v, %d digits, %s, %d s, %d-byte secrets, bind with %d code(s), resync %t",
+		o.WindowText(), o.Replay, lock, o.ClockOffset, o.Digits, o.Algorithm, o.Period, o.SecretBytes, o.BindCodes, o.Resync)
 	if o.Lab {
 		s += ", LAB MODE (clock settable over HTTP)"
 	}

@@ -39,6 +39,17 @@ func (s *Server) stepOf(t time.Time) int64 {
 	return q
 }
 
+// window is the steps accepted at server time now, before a device's
+// drift: the step window around now's step, or the steps of the window in
+// seconds (Options.WindowInSeconds).
+func (s *Server) window(now time.Time) (lo, hi int64) {
+	if s.opts.WindowInSeconds {
+		return s.stepOf(now.Add(-s.opts.WindowSecondsBack)), s.stepOf(now.Add(s.opts.WindowSecondsForward))
+	}
+	cur := s.stepOf(now)
+	return cur - int64(s.opts.WindowBack), cur + int64(s.opts.WindowForward)
+}
+
 // deviceCode is d's code of step k from its cache, computed with codeAt on
 // a miss. d.mu must be held.
 func (s *Server) deviceCode(d *device, k int64) (string, bool) {
@@ -120,8 +131,8 @@ func (s *Server) check(d *device, bind bool, codes ...string) verdict {
 	}
 
 	cur := s.stepOf(now)
-	centre := cur + d.drift
-	lo, hi := centre-int64(s.opts.WindowBack), centre+int64(s.opts.WindowForward)
+	lo, hi := s.window(now)
+	lo, hi = lo+d.drift, hi+d.drift
 	if s.opts.Replay == ReplayCode {
 		d.pruneUsed(lo)
 	}

@@ -3,6 +3,7 @@ package refserver
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -129,5 +130,79 @@ func TestResync(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWindowInSeconds: a window in seconds as ROTP takes it accepts the
+// code of true step n while the true time is in [nP - A, nP + P + B)
+// (MEASURING.md): for each window {B, A} and each second of a step, the
+// previous, current and next step's codes are accepted exactly there.
+// The server's clock is exact here; TestWindowInSecondsOffset moves it.
+func TestWindowInSeconds(t *testing.T) {
+	for _, win := range [][2]int{{15, 0}, {10, 10}, {45, 0}, {0, 20}, {0, 0}, {30, 30}} {
+		B, A := win[0], win[1]
+		o := Options{WindowInSeconds: true, WindowSecondsBack: time.Duration(B) * time.Second,
+			WindowSecondsForward: time.Duration(A) * time.Second, Replay: ReplayNone}
+		f := newFixture(t, o)
+		serial, secret := f.device()
+		start := base.Add(time.Hour) // a step edge (base is a multiple of 30 s)
+		for sec := 0; sec < 30; sec++ {
+			f.clk.Set(start.Add(time.Duration(sec)*time.Second + 500*time.Millisecond))
+			for k := int64(-3); k <= 3; k++ {
+				// The code of step n = cur+k; t - nP = sec + 0.5 - 30k.
+				x := float64(sec) + 0.5 - 30*float64(k)
+				want := http.StatusForbidden
+				if x >= -float64(A) && x < 30+float64(B) {
+					want = http.StatusOK
+				}
+				if w := f.verify(serial, f.code(secret, k)); w.Code != want {
+					t.Errorf("behind %ds ahead %ds, second %d of the step, code %+d: status %d, want %d", B, A, sec, k, w.Code, want)
+				}
+			}
+		}
+	}
+}
+
+// TestWindowInSecondsOffset: the edges move with a sub-second clock
+// offset: with behind 15 s and the clock 13.4 s fast, the previous step's
+// code is accepted until 15 - 13.4 = 1.6 s into the true step.
+func TestWindowInSecondsOffset(t *testing.T) {
+	o := Options{WindowInSeconds: true, WindowSecondsBack: 15 * time.Second, Replay: ReplayNone, ClockOffset: 13400 * time.Millisecond}
+	f := newFixture(t, o)
+	serial, secret := f.device()
+	start := base.Add(time.Hour)
+	for _, tc := range []struct {
+		at   time.Duration
+		want int
+	}{{1590 * time.Millisecond, http.StatusOK}, {1610 * time.Millisecond, http.StatusForbidden}} {
+		f.clk.Set(start.Add(tc.at))
+		code := testCode(secret, f.srv.stepOf(start)-1, 6, "SHA1") // the previous true step's code
+		if w := f.verify(serial, code); w.Code != tc.want {
+			t.Errorf("previous step's code at %v into the true step: status %d, want %d", tc.at, w.Code, tc.want)
+		}
+	}
+}
+
+func TestWindowInSecondsOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		o    Options
+		want string
+	}{
+		{"steps and seconds", Options{WindowInSeconds: true, WindowBack: 1}, "excludes"},
+		{"fractional seconds", Options{WindowInSeconds: true, WindowSecondsBack: 1500 * time.Millisecond}, "whole seconds"},
+		{"negative", Options{WindowInSeconds: true, WindowSecondsForward: -time.Second}, "whole seconds"},
+		{"seconds without the mode", Options{WindowSecondsBack: time.Second}, "without WindowInSeconds"},
+	} {
+		if _, err := New(tc.o); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: New(%+v) = %v, want an error with %q", tc.name, tc.o, err, tc.want)
+		}
+	}
+	s, err := New(Options{WindowInSeconds: true, WindowSecondsBack: 15 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := s.Options().Policy(); !strings.Contains(p, "window -15s/+0s (in seconds)") {
+		t.Errorf("policy %q does not show the window in seconds", p)
 	}
 }
