@@ -17,7 +17,14 @@ import (
 // that take words (rejected/accepted, yes/no, none, pass/warn/fail/skip).
 // Spaces around OP are allowed. Names (ExpectNames):
 //
-//	window-back, window-forward         steps (the window scenario)
+//	window-back, window-forward         the window in the server's own steps
+//	true-window-back, true-window-forward   steps of true time accepted at every phase
+//	window-kind                         steps or seconds
+//	window-back-seconds, window-forward-seconds   a window in seconds (ROTP's drift_behind, drift_ahead)
+//	accepted-from, accepted-until       the edges of a code's acceptance, seconds from its step's start
+//	edge-uncertainty                    seconds
+//	skew-always-lo, skew-always-hi      device clock errors accepted at every phase, seconds
+//	skew-sometimes-lo, skew-sometimes-hi   the same, at some phases
 //	replay, replay-older, replay-reformatted   rejected or accepted
 //	lockout                             failures before the lock, or none
 //	boundary-refusal@Ns                 refusal probability (0..1) when typing takes N s (0..30)
@@ -39,7 +46,9 @@ type Expectation struct {
 
 // ExpectNames lists the names an expectation may use, with @ where an
 // argument follows.
-var ExpectNames = []string{"window-back", "window-forward", "replay", "replay-older", "replay-reformatted", "lockout",
+var ExpectNames = []string{"window-back", "window-forward", "true-window-back", "true-window-forward", "window-kind",
+	"window-back-seconds", "window-forward-seconds", "accepted-from", "accepted-until", "edge-uncertainty",
+	"skew-always-lo", "skew-always-hi", "skew-sometimes-lo", "skew-sometimes-hi", "replay", "replay-older", "replay-reformatted", "lockout",
 	"boundary-refusal@", "boundary-latest-read@", "drift-first-refused-day", "drift-tracks",
 	"server-clock-offset", "server-clock-uncertainty", "server-window-back", "server-window-forward", "check@"}
 
@@ -97,7 +106,7 @@ func ParseExpectation(s string) (Expectation, error) {
 			return e, fmt.Errorf("expectation %q: %q compares only with = or !=", s, val)
 		}
 		e.Value = strings.ToLower(val)
-	} else if e.Name == "check" || e.Name == "drift-tracks" || strings.HasPrefix(e.Name, "replay") {
+	} else if e.Name == "check" || e.Name == "drift-tracks" || e.Name == "window-kind" || strings.HasPrefix(e.Name, "replay") {
 		return e, fmt.Errorf("expectation %q: value %q: want%s", s, val, wordList(words))
 	}
 	return e, nil
@@ -122,7 +131,9 @@ func (e Expectation) words() []string {
 	case "lockout", "drift-first-refused-day", "boundary-latest-read":
 		return []string{"none"}
 	case "check":
-		return []string{Pass, Warn, Fail, Skip}
+		return []string{string(Pass), string(Warn), string(Fail), string(Skip)}
+	case "window-kind":
+		return []string{KindSteps, KindSeconds}
 	}
 	return nil
 }
@@ -138,11 +149,54 @@ func (e Expectation) measured(r *Report) string {
 	}
 	res := r.Results
 	switch e.Name {
-	case "window-back", "window-forward":
-		if res.Window == nil {
+	case "window-back", "window-forward", "true-window-back", "true-window-forward", "window-kind",
+		"window-back-seconds", "window-forward-seconds", "accepted-from", "accepted-until", "edge-uncertainty",
+		"skew-always-lo", "skew-always-hi", "skew-sometimes-lo", "skew-sometimes-hi":
+		w := res.Window
+		if w == nil {
 			return ""
 		}
-		return strconv.Itoa(yesInt(e.Name == "window-back", res.Window.BackSteps, res.Window.ForwardSteps))
+		intp := func(p *int) string {
+			if p == nil {
+				return ""
+			}
+			return strconv.Itoa(*p)
+		}
+		fp := func(p *float64) string {
+			if p == nil {
+				return ""
+			}
+			return num(*p)
+		}
+		switch e.Name {
+		case "window-back":
+			return intp(w.BackSteps)
+		case "window-forward":
+			return intp(w.ForwardSteps)
+		case "true-window-back":
+			return strconv.Itoa(w.TrueBackSteps)
+		case "true-window-forward":
+			return strconv.Itoa(w.TrueForwardSteps)
+		case "window-kind":
+			return w.Kind
+		case "window-back-seconds":
+			return fp(w.BackSeconds)
+		case "window-forward-seconds":
+			return fp(w.ForwardSeconds)
+		case "accepted-from":
+			return num(w.AcceptedFromS)
+		case "accepted-until":
+			return num(w.AcceptedUntilS)
+		case "edge-uncertainty":
+			return num(w.EdgeUncertaintyS)
+		case "skew-always-lo":
+			return num(w.AlwaysAcceptedSkewS[0])
+		case "skew-always-hi":
+			return num(w.AlwaysAcceptedSkewS[1])
+		case "skew-sometimes-lo":
+			return num(w.SometimesAcceptedSkewS[0])
+		}
+		return num(w.SometimesAcceptedSkewS[1])
 	case "replay", "replay-older", "replay-reformatted":
 		if res.Replay == nil {
 			return ""
@@ -166,7 +220,7 @@ func (e Expectation) measured(r *Report) string {
 		if e.Name == "boundary-refusal" {
 			return num(b.RefusalCurve[n])
 		}
-		_, latest := boundaryGrid(frame{lo: b.WindowLo, hi: b.WindowHi, r: secs(b.ServerOffsetModS), period: secs(float64(b.PeriodS))})
+		_, latest := boundaryFigures(interval{from: secs(b.AcceptedFromS), until: secs(b.AcceptedUntilS), period: secs(float64(b.PeriodS))})
 		if latest[n] == nil {
 			return "none"
 		}
@@ -193,7 +247,10 @@ func (e Expectation) measured(r *Report) string {
 		}
 		switch e.Name {
 		case "server-clock-offset":
-			return num(s.OffsetS)
+			if s.OffsetS == nil {
+				return ""
+			}
+			return num(*s.OffsetS)
 		case "server-clock-uncertainty":
 			return num(s.UncertaintyS)
 		}
@@ -208,18 +265,11 @@ func (e Expectation) measured(r *Report) string {
 	case "check":
 		for _, c := range r.Checks {
 			if c.ID == e.Arg {
-				return c.Status
+				return string(c.Status)
 			}
 		}
 	}
 	return ""
-}
-
-func yesInt(b bool, t, f int) int {
-	if b {
-		return t
-	}
-	return f
 }
 
 // holds compares a measured value with the expectation.

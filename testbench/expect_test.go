@@ -36,18 +36,30 @@ func TestParseExpectation(t *testing.T) {
 func TestCheckExpectations(t *testing.T) {
 	day := 18
 	rep := &Report{Results: Results{
-		Window:  &WindowResult{BackSteps: 1, ForwardSteps: 1, PeriodS: 30},
+		Window: &WindowResult{BackSteps: ptr(1), ForwardSteps: ptr(1), PeriodS: 30, AcceptedFromS: -30, AcceptedUntilS: 60,
+			AlwaysAcceptedSkewS: [2]float64{-30, 30}, SometimesAcceptedSkewS: [2]float64{-60, 60}, Kind: KindSteps, TrueBackSteps: 1, TrueForwardSteps: 1},
 		Replay:  &ReplayResult{SameCodeRejected: ptr(true)},
 		Lockout: &LockoutResult{FailuresBeforeLock: ptr(5)},
 		Drift:   &DriftResult{FirstRefusedDay: &day, ServerTracksDrift: ptr(false)},
-		Boundary: &BoundaryResult{PeriodS: 30, WindowLo: 0, WindowHi: 1,
+		Boundary: &BoundaryResult{PeriodS: 30, AcceptedFromS: -30, AcceptedUntilS: 30,
 			RefusalCurve: []float64{0, 1.0 / 30, 2.0 / 30, 3.0 / 30, 4.0 / 30, 5.0 / 30, 6.0 / 30, 7.0 / 30, 8.0 / 30, 9.0 / 30, 10.0 / 30}},
 	}, Checks: []Check{{ID: "window.back", Status: Pass}}}
 	for _, tc := range []struct {
-		expr, status, detail string
+		expr   string
+		status Status
+		detail string
 	}{
 		{"window-back=1", Pass, "measured 1, expected = 1"},
 		{"window-forward>1", Fail, "measured 1, expected > 1"},
+		{"skew-always-lo=-30", Pass, "measured -30"},
+		{"skew-always-hi>=30", Pass, "measured 30"},
+		{"skew-sometimes-hi<60", Fail, "measured 60, expected < 60"},
+		{"accepted-until=60", Pass, "measured 60"},
+		{"accepted-from>-30", Fail, "measured -30"},
+		{"window-kind=steps", Pass, "measured steps"},
+		{"window-kind=seconds", Fail, "measured steps"},
+		{"true-window-back=1", Pass, "measured 1"},
+		{"window-back-seconds=15", Fail, "not measured"},
 		{"replay=rejected", Pass, "measured rejected"},
 		{"lockout<=5", Pass, "measured 5"},
 		{"lockout<5", Fail, "measured 5, expected < 5"},

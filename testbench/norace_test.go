@@ -1,5 +1,5 @@
 //go:build !race
 
-package testbench
+package testbench_test
 
 const raceEnabled = false

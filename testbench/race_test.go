@@ -1,6 +1,6 @@
 //go:build race
 
-package testbench
+package testbench_test
 
 // raceEnabled: under the race detector, tests that only cost time run as
 // with -short: the matrix its stratified subset, the random policies 60,

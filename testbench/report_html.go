@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"math"
 	"strings"
 	"time"
 )
@@ -30,30 +31,22 @@ svg text{font:11px system-ui,sans-serif}
 </style></head><body>
 `)
 	fmt.Fprintf(b, "<h1>totpemu bench: %s</h1>\n<p>time: %s</p>\n", esc(r.Target), esc(timeText(r.TimeSource)))
-	count := map[string]int{}
+	count := map[Status]int{}
 	for _, c := range r.Checks {
 		count[c.Status]++
 	}
 	fmt.Fprintf(b, "<p><span class=fail>%d fail</span>, <span class=warn>%d warn</span>, <span class=pass>%d pass</span></p>\n", count[Fail], count[Warn], count[Pass])
 	if w := r.Results.Window; w != nil {
-		f := frame{lo: -w.BackSteps, hi: w.ForwardSteps, period: time.Duration(w.PeriodS) * time.Second}
-		if s := r.Results.ServerClock; s != nil {
-			f.r = secs(s.OffsetModS)
-		}
 		b.WriteString("<h2>Acceptance against the device's clock offset</h2>\n")
-		svgAcceptance(b, f)
+		svgAcceptance(b, w.interval())
 	}
 	if bd := r.Results.Boundary; bd != nil {
 		b.WriteString("<h2>The 30 s boundary: phase read against typing latency</h2>\n")
-		svgBoundary(b, frame{lo: bd.WindowLo, hi: bd.WindowHi, r: secs(bd.ServerOffsetModS), period: time.Duration(bd.PeriodS) * time.Second})
+		svgBoundary(b, interval{from: secs(bd.AcceptedFromS), until: secs(bd.AcceptedUntilS), period: time.Duration(bd.PeriodS) * time.Second})
 	}
 	if d := r.Results.Drift; d != nil && r.Results.Window != nil {
 		b.WriteString("<h2>Drifting token: days against clock offset</h2>\n<p>Each dot is a day the token was used (green accepted, red refused); dashed lines are the edges of the clock errors the window always accepts.</p>\n")
-		var rmod float64
-		if s := r.Results.ServerClock; s != nil {
-			rmod = s.OffsetModS
-		}
-		svgDrift(b, d, r.Results.Window, rmod)
+		svgDrift(b, d, r.Results.Window)
 	}
 	var txt bytes.Buffer
 	if err := WriteText(&txt, r); err != nil {
@@ -63,7 +56,7 @@ svg text{font:11px system-ui,sans-serif}
 	fmt.Fprintf(b, "<h2>Summary</h2>\n<pre>%s</pre>\n", esc(summary))
 	b.WriteString("<h2>Checks</h2>\n<table><tr><th>check</th><th>status</th><th>detail</th></tr>\n")
 	for _, c := range r.Checks {
-		fmt.Fprintf(b, "<tr><td>%s</td><td class=%s>%s</td><td>%s</td></tr>\n", esc(c.ID), esc(c.Status), esc(strings.ToUpper(c.Status)), esc(c.Detail))
+		fmt.Fprintf(b, "<tr><td>%s</td><td class=%s>%s</td><td>%s</td></tr>\n", esc(c.ID), esc(string(c.Status)), esc(strings.ToUpper(string(c.Status))), esc(c.Detail))
 	}
 	b.WriteString("</table>\n")
 	var subs []string
@@ -73,19 +66,6 @@ svg text{font:11px system-ui,sans-serif}
 	fmt.Fprintf(b, "<p>codes submitted: %s</p>\n</body></html>\n", esc(strings.Join(subs, ", ")))
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// acceptedFraction is the share of phases at which a device off by d has
-// its code accepted.
-func acceptedFraction(f frame, d time.Duration) float64 {
-	n, acc := 300, 0
-	for i := range n {
-		t := time.Unix(0, 0).Add(time.Duration(i) * f.period / time.Duration(n))
-		if f.accepts(f.stepAt(t, d), t) {
-			acc++
-		}
-	}
-	return float64(acc) / float64(n)
 }
 
 const chartW, chartH, padL, padB, padT, padR = 720, 240, 50, 36, 14, 16
@@ -103,9 +83,10 @@ func svgAxes(b *strings.Builder, xlabel, ylabel string) {
 	fmt.Fprintf(b, `<text x="12" y="%d" transform="rotate(-90 12 %d)" text-anchor="middle">%s</text>`+"\n", (padT+chartH-padB)/2, (padT+chartH-padB)/2, html.EscapeString(ylabel))
 }
 
-func svgAcceptance(b *strings.Builder, f frame) {
+func svgAcceptance(b *strings.Builder, f interval) {
 	P := f.period.Seconds()
-	xmin, xmax := float64(f.lo-2)*P, float64(f.hi+2)*P
+	sk := f.sometimesSkew()
+	xmin, xmax := math.Floor(sk[0]/P-1)*P, math.Ceil(sk[1]/P+1)*P
 	sx := func(x float64) float64 { return padL + (x-xmin)/(xmax-xmin)*float64(chartW-padL-padR) }
 	sy := func(y float64) float64 { return float64(chartH-padB) - y*float64(chartH-padB-padT) }
 	svgOpen(b, "chart-acceptance", "share of logins accepted against the device clock offset")
@@ -120,12 +101,12 @@ func svgAcceptance(b *strings.Builder, f frame) {
 	var pts []string
 	for i := 0; i <= 240; i++ {
 		x := xmin + (xmax-xmin)*float64(i)/240
-		pts = append(pts, fmt.Sprintf("%.1f,%.1f", sx(x), sy(acceptedFraction(f, secs(x)))))
+		pts = append(pts, fmt.Sprintf("%.1f,%.1f", sx(x), sy(f.acceptedFraction(secs(x)))))
 	}
 	fmt.Fprintf(b, `<polyline fill="none" stroke="#0969da" stroke-width="2" points="%s"/>`+"\n</svg>\n", strings.Join(pts, " "))
 }
 
-func svgBoundary(b *strings.Builder, f frame) {
+func svgBoundary(b *strings.Builder, f interval) {
 	n := int(f.period / time.Second)
 	cw := float64(chartW-padL-padR) / float64(n)
 	ch := float64(chartH-padB-padT) / float64(gridMaxLatS+1)
@@ -135,7 +116,7 @@ func svgBoundary(b *strings.Builder, f frame) {
 		for s := range n {
 			acc := 0
 			for i := range 10 {
-				if boundaryAccepts(f, time.Duration(s)*time.Second+time.Duration(i)*gridPhaseStep, time.Duration(l)*time.Second) {
+				if f.acceptsX(time.Duration(s)*time.Second + time.Duration(i)*boundaryPhaseStep + time.Duration(l)*time.Second) {
 					acc++
 				}
 			}
@@ -160,7 +141,7 @@ func heat(a float64) string {
 	return fmt.Sprintf("rgb(%d,%d,70)", r, g)
 }
 
-func svgDrift(b *strings.Builder, d *DriftResult, w *WindowResult, rmod float64) {
+func svgDrift(b *strings.Builder, d *DriftResult, w *WindowResult) {
 	maxDay := float64(d.MaxDays)
 	if d.FirstRefusedDay != nil {
 		maxDay = float64(*d.FirstRefusedDay) * 1.5
@@ -171,17 +152,17 @@ func svgDrift(b *strings.Builder, d *DriftResult, w *WindowResult, rmod float64)
 	if ymax < 0 {
 		ymin, ymax = ymax, 0
 	}
-	ymin = min(ymin, -float64(w.BackSteps+1)*P+rmod)
-	ymax = max(ymax, float64(w.ForwardSteps+1)*P+rmod)
+	al := w.AlwaysAcceptedSkewS
+	ymin = min(ymin, al[0]-P)
+	ymax = max(ymax, al[1]+P)
 	sx := func(x float64) float64 { return padL + x/maxDay*float64(chartW-padL-padR) }
 	sy := func(y float64) float64 {
 		return float64(chartH-padB) - (y-ymin)/(ymax-ymin)*float64(chartH-padB-padT)
 	}
 	svgOpen(b, "chart-drift", "drifting token: clock offset by day, the window's edges")
 	svgAxes(b, "day", "token clock offset (s)")
-	// The window's edges as device clock errors: moved by the fraction of
-	// a step the server's clock is off.
-	for _, e := range []float64{float64(w.ForwardSteps)*P + rmod, -float64(w.BackSteps)*P + rmod} {
+	// The edges of the device clock errors always accepted.
+	for _, e := range []float64{al[1], al[0]} {
 		fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#cf222e" stroke-dasharray="4 3"/><text x="%d" y="%.1f">%+.0f s</text>`+"\n",
 			padL, sy(e), chartW-padR, sy(e), padL+4, sy(e)-3, e)
 	}

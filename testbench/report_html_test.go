@@ -1,4 +1,4 @@
-package testbench
+package testbench_test
 
 import (
 	"bytes"
@@ -16,25 +16,27 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/totpemu/totpemu/internal/testenv"
+	"github.com/totpemu/totpemu/testbench"
+	"github.com/totpemu/totpemu/testbench/internal/fake"
 )
 
 // reportAll runs every scenario against the default console whose clock
 // is 13 s fast (so the boundary shows its refusals), with one expectation
 // unmet, so every part of the reports has content.
-func reportAll(t *testing.T) *Report {
+func reportAll(t *testing.T) *testbench.Report {
 	t.Helper()
-	f := newFake()
-	f.offset = 13 * time.Second
-	rep := runFake(t, f, Scenarios...)
-	es := []Expectation{}
+	f := fake.New()
+	f.Offset, f.Back = 13*time.Second, 0
+	rep := runFake(t, f, 7*time.Second, nil)
+	es := []testbench.Expectation{}
 	for _, s := range []string{"window-back=1", "boundary-refusal@10s<=0.05", "drift-first-refused-day>30"} {
-		e, err := ParseExpectation(s)
+		e, err := testbench.ParseExpectation(s)
 		if err != nil {
 			t.Fatal(err)
 		}
 		es = append(es, e)
 	}
-	CheckExpectations(rep, es)
+	testbench.CheckExpectations(rep, es)
 	return rep
 }
 
@@ -42,7 +44,7 @@ var networkRef = regexp.MustCompile(`(?i)(src|href|action|poster|srcset)\s*=\s*[
 
 func TestHTMLReportSelfContained(t *testing.T) {
 	var b bytes.Buffer
-	if err := WriteHTML(&b, reportAll(t)); err != nil {
+	if err := testbench.WriteHTML(&b, reportAll(t)); err != nil {
 		t.Fatal(err)
 	}
 	s := b.String()
@@ -73,7 +75,7 @@ func TestHTMLReportSelfContained(t *testing.T) {
 func TestHTMLReportBrowser(t *testing.T) {
 	chromium := testenv.FindChromium(t, "browser test")
 	var b bytes.Buffer
-	if err := WriteHTML(&b, reportAll(t)); err != nil {
+	if err := testbench.WriteHTML(&b, reportAll(t)); err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(t.TempDir(), "bench-report.html")
@@ -139,8 +141,8 @@ func TestHTMLReportBrowser(t *testing.T) {
 func TestJUnitSchema(t *testing.T) {
 	var b bytes.Buffer
 	rep := reportAll(t)
-	rep.Checks = append(rep.Checks, Check{ID: "x.skipped", Status: Skip, Detail: "not run <because> & so"})
-	if err := WriteJUnit(&b, rep); err != nil {
+	rep.Checks = append(rep.Checks, testbench.Check{ID: "x.skipped", Status: testbench.Skip, Detail: "not run <because> & so"})
+	if err := testbench.WriteJUnit(&b, rep); err != nil {
 		t.Fatal(err)
 	}
 	type failure struct {

@@ -57,7 +57,7 @@ func WriteJUnit(w io.Writer, r *Report) error {
 	if !r.Started.IsZero() {
 		s.Stamp = r.Started.UTC().Format("2006-01-02T15:04:05")
 	}
-	s.Props = &junitProps{Props: []junitProp{{Name: "time_source", Value: r.TimeSource.Kind}, {Name: "scenarios", Value: strings.Join(r.Scenarios, ",")}}}
+	s.Props = &junitProps{Props: []junitProp{{Name: "time_source", Value: string(r.TimeSource.Kind)}, {Name: "scenarios", Value: strings.Join(r.Scenarios, ",")}}}
 	for _, c := range r.Checks {
 		class, _, _ := strings.Cut(c.ID, ".")
 		jc := junitCase{Name: c.ID, Classname: "totpemu.bench." + class, Time: "0"}
@@ -69,7 +69,7 @@ func WriteJUnit(w io.Writer, r *Report) error {
 			s.Skipped++
 			jc.Skipped = &junitSkipped{Message: c.Detail}
 		default:
-			jc.SystemOut = strings.ToUpper(c.Status) + ": " + c.Detail
+			jc.SystemOut = strings.ToUpper(string(c.Status)) + ": " + c.Detail
 		}
 		s.Cases = append(s.Cases, jc)
 	}

@@ -1,4 +1,4 @@
-package testbench
+package testbench_test
 
 import (
 	"bytes"
@@ -7,33 +7,37 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/totpemu/totpemu/testbench"
+	"github.com/totpemu/totpemu/testbench/internal/fake"
 )
 
 // TestReportsOfABrokenTarget renders the report of a target whose clock
 // is 20 minutes off (nothing binds, no window is found): every scenario
 // fails with a reason and both formats still come out whole.
 func TestReportsOfABrokenTarget(t *testing.T) {
-	f := newFake()
-	f.offset = 20 * time.Minute
-	rep := runFake(t, f)
+	f := fake.New()
+	f.Offset = 20 * time.Minute
+	rep := runFakeQuiet(t, f, 0, basic...)
 	if !rep.Failed() {
 		t.Fatalf("no failed check: %+v", rep.Checks)
 	}
-	// The bind search runs once: later scenarios do not spend codes on it.
-	if total := rep.Submissions[ScenarioEnroll] + rep.Submissions[ScenarioLockout] + rep.Submissions[ScenarioWindow]; total != rep.Submissions[ScenarioEnroll] {
+	// The bind search runs once (setup's): the scenarios do not spend
+	// codes on it again.
+	if total := rep.Submissions[testbench.ScenarioEnroll] + rep.Submissions[testbench.ScenarioLockout] + rep.Submissions[testbench.ScenarioWindow]; total != 0 {
 		t.Errorf("submissions %v: the bind search was repeated", rep.Submissions)
 	}
 	var text bytes.Buffer
-	if err := WriteText(&text, rep); err != nil {
+	if err := testbench.WriteText(&text, rep); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"enroll.bind", "FAIL", "no bind accepted", "result: "} {
+	for _, want := range []string{"setup.bind", "FAIL", "no bind accepted", "result: "} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text report lacks %q:\n%s", want, text.String())
 		}
 	}
 	var js bytes.Buffer
-	if err := WriteJSON(&js, rep); err != nil {
+	if err := testbench.WriteJSON(&js, rep); err != nil {
 		t.Fatal(err)
 	}
 	var back map[string]any
@@ -49,9 +53,9 @@ func TestReportsOfABrokenTarget(t *testing.T) {
 
 // TestReportJSONFields pins the JSON names the issue asks for.
 func TestReportJSONFields(t *testing.T) {
-	rep := runFake(t, newFake())
+	rep := runFake(t, fake.New(), 7*time.Second, nil, basic...)
 	var js bytes.Buffer
-	if err := WriteJSON(&js, rep); err != nil {
+	if err := testbench.WriteJSON(&js, rep); err != nil {
 		t.Fatal(err)
 	}
 	var r struct {
@@ -62,10 +66,16 @@ func TestReportJSONFields(t *testing.T) {
 		} `json:"time_source"`
 		Results struct {
 			Window struct {
-				Back      *int        `json:"back_steps"`
-				Forward   *int        `json:"forward_steps"`
-				Always    *[2]float64 `json:"always_accepted_skew_s"`
-				Sometimes *[2]float64 `json:"sometimes_accepted_skew_s"`
+				From        *float64    `json:"accepted_from_s"`
+				Until       *float64    `json:"accepted_until_s"`
+				Uncertainty *float64    `json:"edge_uncertainty_s"`
+				Kind        string      `json:"kind"`
+				Back        *int        `json:"back_steps"`
+				Forward     *int        `json:"forward_steps"`
+				TrueBack    *int        `json:"true_back_steps"`
+				TrueForward *int        `json:"true_forward_steps"`
+				Always      *[2]float64 `json:"always_accepted_skew_s"`
+				Sometimes   *[2]float64 `json:"sometimes_accepted_skew_s"`
 			} `json:"window"`
 			Replay struct {
 				Same, Older, Reformatted *bool
@@ -76,17 +86,26 @@ func TestReportJSONFields(t *testing.T) {
 				Resets   *bool `json:"success_resets"`
 			} `json:"lockout"`
 		} `json:"results"`
-		Checks      []Check        `json:"checks"`
-		Submissions map[string]int `json:"submissions"`
+		Checks      []testbench.Check `json:"checks"`
+		Submissions map[string]int    `json:"submissions"`
+		Timing      *struct {
+			Wall    *float64 `json:"wall_s"`
+			Waiting *float64 `json:"waiting_s"`
+		} `json:"timing"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(js.Bytes()))
 	if err := dec.Decode(&r); err != nil {
 		t.Fatal(err)
 	}
 	w := r.Results.Window
-	if r.Target != "fake" || r.TimeSource.Kind != TimeVirtual || w.Back == nil || *w.Back != 1 || *w.Forward != 1 ||
-		*w.Always != [2]float64{-30, 30} || *w.Sometimes != [2]float64{-60, 60} {
+	if r.Target != "fake" || r.TimeSource.Kind != string(testbench.TimeVirtual) || w.Back == nil || *w.Back != 1 || *w.Forward != 1 ||
+		*w.Always != [2]float64{-30, 30} || *w.Sometimes != [2]float64{-60, 60} || w.Kind != "steps" ||
+		w.From == nil || *w.From != -30 || w.Until == nil || *w.Until != 60 || w.Uncertainty == nil ||
+		w.TrueBack == nil || *w.TrueBack != 1 || *w.TrueForward != 1 {
 		t.Errorf("window JSON %s", js.String())
+	}
+	if r.Timing == nil || r.Timing.Wall == nil || r.Timing.Waiting == nil || *r.Timing.Waiting <= 0 {
+		t.Errorf("timing JSON %s", js.String())
 	}
 	l := r.Results.Lockout
 	if l.Failures == nil || *l.Failures != 5 || !*l.Refused || !*l.Resets {
@@ -103,7 +122,7 @@ func TestReportJSONFields(t *testing.T) {
 }
 
 func TestEnrollmentRedacts(t *testing.T) {
-	e := &Enrollment{ID: "d1", Account: "alice", URI: "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP", ManualKey: "JBSWY3DPEHPK3PXP",
+	e := &testbench.Enrollment{ID: "d1", Account: "alice", URI: "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP", ManualKey: "JBSWY3DPEHPK3PXP",
 		Vars: map[string]string{"TOTPEMU_SECRET": "JBSWY3DPEHPK3PXP"}}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
 		for _, v := range []any{e, *e} {
@@ -114,5 +133,32 @@ func TestEnrollmentRedacts(t *testing.T) {
 	}
 	if s := fmt.Sprint(e); !strings.Contains(s, `"alice"`) || !strings.Contains(s, "manual key") {
 		t.Errorf("enrollment prints as %q", s)
+	}
+}
+
+// TestServerClockJSON pins the server clock's JSON names.
+func TestServerClockJSON(t *testing.T) {
+	f := fake.New()
+	f.Offset = 13400 * time.Millisecond
+	rep := runFake(t, f, 7*time.Second, nil, testbench.ScenarioServerClock)
+	var js bytes.Buffer
+	if err := testbench.WriteJSON(&js, rep); err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Results struct {
+			ServerClock struct {
+				Offset      *float64 `json:"offset_s"`
+				Uncertainty *float64 `json:"uncertainty_s"`
+				Source      string   `json:"source"`
+			} `json:"server_clock"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	sc := r.Results.ServerClock
+	if sc.Offset == nil || *sc.Offset != 13.4 || sc.Uncertainty == nil || sc.Source != "date-header+codes" {
+		t.Errorf("server clock JSON %s", js.String())
 	}
 }

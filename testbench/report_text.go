@@ -44,15 +44,7 @@ func WriteText(w io.Writer, r *Report) error {
 		}
 	}
 	if wr := res.Window; wr != nil {
-		more := func(at bool) string {
-			if at {
-				return " or more"
-			}
-			return ""
-		}
-		fmt.Fprintf(tw, "WINDOW\t%d step(s) back%s, %d step(s) forward%s (period %d s)\n", wr.BackSteps, more(wr.BackAtLimit), wr.ForwardSteps, more(wr.ForwardAtLimit), wr.PeriodS)
-		fmt.Fprintf(tw, "\tdevice clock error always accepted: %+g s to %+g s\n", wr.AlwaysAcceptedSkewS[0], wr.AlwaysAcceptedSkewS[1])
-		fmt.Fprintf(tw, "\tsometimes accepted: over %+g s and under %+g s\n", wr.SometimesAcceptedSkewS[0], wr.SometimesAcceptedSkewS[1])
+		writeWindowText(tw, wr)
 	}
 	if rp := res.Replay; rp != nil {
 		fmt.Fprintf(tw, "REPLAY\tsame code %s; older in-window code %s; reformatted %s\n",
@@ -64,10 +56,10 @@ func WriteText(w io.Writer, r *Report) error {
 	b.WriteString("\n")
 	tw = tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CHECK\tSTATUS\tDETAIL")
-	count := map[string]int{}
+	count := map[Status]int{}
 	for _, c := range r.Checks {
 		count[c.Status]++
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.ID, strings.ToUpper(c.Status), c.Detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.ID, strings.ToUpper(string(c.Status)), c.Detail)
 	}
 	tw.Flush()
 
@@ -109,7 +101,7 @@ func timeText(ts TimeSource) string {
 	case TimeSystem:
 		s = "real, truth from the system clock (no NTP: its own error is not measured)"
 	default:
-		s = ts.Kind
+		s = string(ts.Kind)
 	}
 	if ts.OffsetMS != nil {
 		s += fmt.Sprintf("; local clock offset %+.1f ms", *ts.OffsetMS)

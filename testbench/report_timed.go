@@ -7,17 +7,48 @@ import (
 	"strings"
 )
 
+// writeWindowText writes the window's summary lines.
+func writeWindowText(w io.Writer, wr *WindowResult) {
+	more := func(at bool) string {
+		if at {
+			return " or more"
+		}
+		return ""
+	}
+	fmt.Fprintf(w, "WINDOW\ta code is accepted from %+.2f s to %+.2f s of its step (±%.2f s)\n", wr.AcceptedFromS, wr.AcceptedUntilS, wr.EdgeUncertaintyS)
+	switch {
+	case wr.Kind == KindSeconds && wr.BackSeconds != nil:
+		fmt.Fprintf(w, "\ta window in seconds: %g s back, %g s ahead on the server's clock; no whole-step window describes it\n", *wr.BackSeconds, *wr.ForwardSeconds)
+	case wr.Kind == KindSeconds:
+		fmt.Fprintf(w, "\ta window in seconds (its edges are not a whole number of steps apart)\n")
+	case wr.BackSteps != nil:
+		fmt.Fprintf(w, "\t%d step(s) back%s, %d step(s) forward%s in the server's own steps (period %d s)\n", *wr.BackSteps, more(wr.BackAtLimit), *wr.ForwardSteps, more(wr.ForwardAtLimit), wr.PeriodS)
+	default:
+		fmt.Fprintf(w, "\ta window in steps; in the server's own steps: not known without its clock (no Date header)\n")
+	}
+	fmt.Fprintf(w, "\tsteps of true time accepted at every phase: %d back, %d forward\n", wr.TrueBackSteps, wr.TrueForwardSteps)
+	fmt.Fprintf(w, "\tdevice clock error always accepted: %s\n", skewText(wr.AlwaysAcceptedSkewS))
+	fmt.Fprintf(w, "\tsometimes accepted: over %+.2f s and under %+.2f s\n", wr.SometimesAcceptedSkewS[0], wr.SometimesAcceptedSkewS[1])
+}
+
 // writeTimedText writes the time-driven scenarios' summary lines.
 func writeTimedText(w io.Writer, res Results) {
 	if s := res.ServerClock; s != nil {
-		if s.WholeStepsKnown {
-			fmt.Fprintf(w, "SERVER CLOCK\t%+.2f s from the truth (±%.2f s; whole steps from the Date header, which says %+.1f s)\n", s.OffsetS, s.UncertaintyS, *s.DateOffsetS+0)
-			fmt.Fprintf(w, "\tin its own steps: %d back, %d forward\n", *s.BackSteps, *s.ForwardSteps)
-		} else {
-			fmt.Fprintf(w, "SERVER CLOCK\t%+.2f s from the truth modulo %d s (±%.2f s; no Date header)\n", s.OffsetModS, s.PeriodS, s.UncertaintyS)
+		switch {
+		case s.OffsetS != nil:
+			src := map[string]string{"date-header+codes": "the Date header, where the codes agree", "date-header": "the Date header", "codes": "the codes"}[s.Source]
+			fmt.Fprintf(w, "SERVER CLOCK\t%+.3f s from the truth (±%.3f s; from %s)\n", *s.OffsetS, s.UncertaintyS, src)
+			if s.DateHeaderAgrees != nil && !*s.DateHeaderAgrees {
+				fmt.Fprintf(w, "\tthe Date header says %+.3f s: another clock (a proxy?)\n", *s.DateHeaderOffsetS)
+			}
+		case s.OffsetModS != nil:
+			fmt.Fprintf(w, "SERVER CLOCK\t%+.3f s from the truth modulo %d s (±%.3f s; no Date header)\n", *s.OffsetModS, s.PeriodS, s.UncertaintyS)
+		default:
+			fmt.Fprintf(w, "SERVER CLOCK\tnot measured: no Date header, and the window is in seconds\n")
 		}
-		fmt.Fprintf(w, "\tdevice clock error always accepted: %+.1f s to %+.1f s; sometimes: over %+.1f s and under %+.1f s\n",
-			s.AlwaysAcceptedSkewS[0], s.AlwaysAcceptedSkewS[1], s.SometimesAcceptedSkewS[0], s.SometimesAcceptedSkewS[1])
+		if s.BackSteps != nil {
+			fmt.Fprintf(w, "\tin its own steps: %d back, %d forward\n", *s.BackSteps, *s.ForwardSteps)
+		}
 	}
 	if b := res.Boundary; b != nil {
 		var refs, safe []string
@@ -32,18 +63,11 @@ func writeTimedText(w io.Writer, res Results) {
 		}
 		fmt.Fprintf(w, "BOUNDARY\trefused when typing takes %s\n", strings.Join(refs, ", "))
 		fmt.Fprintf(w, "\tlatest safe moment to read a code (seconds into its step): %s\n", strings.Join(safe, ", "))
-		agree := 0
-		for _, s := range b.Samples {
-			if s.Accepted == s.Predicted {
-				agree++
-			}
-		}
-		fmt.Fprintf(w, "\t%d of %d grid points submitted answered as predicted\n", agree, len(b.Samples))
 	}
 	if d := res.Drift; d != nil {
 		first := "never within " + strconv.Itoa(d.MaxDays) + " days"
 		if d.FirstRefusedDay != nil {
-			first = fmt.Sprintf("from day %d (%+.1f s off)", *d.FirstRefusedDay, float64(*d.FirstRefusedDay)*86400*d.PPM/1e6)
+			first = fmt.Sprintf("from day %d (%+.1f s off)", *d.FirstRefusedDay, driftOffset(d.PPM, *d.FirstRefusedDay).Seconds())
 		}
 		fmt.Fprintf(w, "DRIFT\ttoken at %+g ppm used daily: refused %s; server tracks drift: %s\n", d.PPM, first, yesNo(d.ServerTracksDrift))
 		for _, ph := range d.Phones {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/totpemu/totpemu/clock"
 	"github.com/totpemu/totpemu/emulator"
 )
 
@@ -15,11 +14,10 @@ const (
 	DefaultDriftDays = 365 // a year of daily use
 	MaxDriftDays     = 3650
 	day              = 24 * time.Hour
-	// driftEdge is how far before the server's step edge (after it, for a
-	// slow token) a day's code is submitted: the moment it is refused first.
-	driftEdgeVirtual = time.Millisecond
-	driftEdgeReal    = 2500 * time.Millisecond // real time: submit between this and driftEdgeRealMin before the edge
-	driftEdgeRealMin = time.Second
+	// A day's code is judged this long after the worst moment (just after
+	// the token's code changes, just before for a slow token).
+	driftMarginVirtual = time.Millisecond
+	driftMarginReal    = 300 * time.Millisecond
 )
 
 // DriftResult is a drifting hardware token used once a day, and phones
@@ -31,11 +29,11 @@ type DriftResult struct {
 	// read at the worst moment of a step; null when it was accepted on
 	// every day sampled.
 	FirstRefusedDay *int `json:"first_refused_day"`
-	// PredictedFirstRefusedDay is when a server with the measured window
+	// PredictedFirstRefusedDay is when a server with the measured edges
 	// that does not track drift refuses it first; null beyond MaxDays.
 	PredictedFirstRefusedDay *int `json:"predicted_first_refused_day"`
 	// ServerTracksDrift is true when the token was still accepted on the
-	// day the window alone would refuse it (RFC 6238 section 6: the server
+	// day the edges alone would refuse it (RFC 6238 section 6: the server
 	// remembers the device's offset); null when no such day is within
 	// MaxDays.
 	ServerTracksDrift *bool      `json:"server_tracks_drift"`
@@ -43,10 +41,10 @@ type DriftResult struct {
 	Phones            []PhoneRun `json:"phones"` // synced phone profiles on some of those days
 }
 
-// DriftDay is one day's submission of the token.
+// DriftDay is one day's submission.
 type DriftDay struct {
 	Day      int     `json:"day"`
-	OffsetS  float64 `json:"offset_s"` // the token's clock error that day
+	OffsetS  float64 `json:"offset_s"` // the device's clock error that day
 	Accepted bool    `json:"accepted"`
 }
 
@@ -61,171 +59,197 @@ type fixedClock time.Time
 
 func (f fixedClock) Now() time.Time { return time.Time(f) }
 
-// tokenReading is what a token drifting at ppm for d days shows at the
-// true instant s (clock.Drift, 1 s resolution, as the token profile).
-func tokenReading(s time.Time, ppm float64, d int) time.Time {
-	return clock.Drift{Base: fixedClock(s), PPM: ppm, Since: s.Add(-time.Duration(d) * day), Resolution: time.Second}.Now()
-}
-
-// driftWorst is the next true instant at or after from where the server's
-// step is about to end (ppm >= 0) or has just begun (ppm < 0): the moment
-// a drifting code is refused first.
-func (r *runner) driftWorst(from time.Time, ppm float64) time.Time {
-	f := r.frame()
-	P := f.period
-	edge := driftEdgeVirtual
-	if !r.p.tm.Virtual() {
-		edge = driftEdgeReal
-	}
-	// Server-frame phase of from.
-	sf := from.Add(f.r)
-	ph := time.Duration(sf.UnixNano() - floorDiv(sf.UnixNano(), int64(P))*int64(P))
-	target := P - edge
-	if ppm < 0 {
-		target = edge
-		if !r.p.tm.Virtual() {
-			target = driftEdgeRealMin
-		}
-	}
-	if !r.p.tm.Virtual() && ppm >= 0 && ph >= target && ph <= P-driftEdgeRealMin {
-		return from // inside the real-time slot already
-	}
-	if !r.p.tm.Virtual() && ppm < 0 && ph >= target && ph <= driftEdgeReal {
-		return from
-	}
-	w := target - ph
-	if w < 0 {
-		w += P
-	}
-	return from.Add(w)
-}
-
-// predictFirstRefused is the first day in 1..max a server with frame f
-// that does not track drift refuses the token at the worst moment.
-func (r *runner) predictFirstRefused(ppm float64, maxDays int) *int {
-	f := r.frame()
-	s := r.driftWorst(time.Unix(0, 0).Add(1000*f.period), ppm)
-	for d := 1; d <= maxDays; d++ {
-		if !f.accepts(f.stepAt(tokenReading(s, ppm, d), 0), s) {
-			return ptr(d)
-		}
-	}
-	return nil
-}
-
-// drift uses a token drifting at Config.DriftPPM once a day: on each day
-// where its code moves by a step relative to the server's step (the days
-// between are the same submission), the code it shows at the worst moment.
-// In virtual time the clocks advance to that day; in real time the bench
-// submits now the code the token would show now on that day. Phones
-// synced over NTP and Google Authenticator's minute correction are used
-// on a few of the same days.
-func (r *runner) drift(ctx context.Context) (*DriftResult, []Check, error) {
-	p := r.p
-	ppm, maxDays := r.cfg.DriftPPM, r.cfg.DriftDays
+// runDrift uses a token drifting at Config.DriftPPM once a day, on one
+// enrollment (a server that tracks drift follows it from success to
+// success): each day where the token's offset crosses a step, the
+// predicted first refused day and the last, until refused. Each day is a
+// code submitted now, read as the token would show it on that day, at the
+// worst moment: where its code has just changed (has yet to change, for a
+// slow token). Phones whose sync keeps their clock near the truth are
+// used on a few of the same days.
+func runDrift(ctx context.Context, a *actor) (any, []Check, error) {
+	b := a.b
+	// The token and the phones are bound now, so their steps are clean
+	// when the edges' guess arrives; the guess plans the days, the
+	// measured edges check the plan.
+	g := b.tl.newGroup()
+	var tokErr error
+	ppm, maxDays := b.cfg.DriftPPM, b.cfg.DriftDays
 	res := &DriftResult{PPM: ppm, MaxDays: maxDays, Days: []DriftDay{}, Phones: []PhoneRun{}}
-	res.PredictedFirstRefusedDay = r.predictFirstRefused(ppm, maxDays)
-	tok, err := p.deviceFor(ctx, "drift-token")
+	tok, err := a.lease(ctx, lease{pristine: true, refusals: 1, fresh: true})
 	if err != nil {
 		return nil, nil, err
 	}
-	start := p.tm.Now()
-	f := r.frame()
-	lastK, sampled := int64(0), false
-	for d := 1; d <= maxDays; d++ {
-		// Is day d any different from the last day sampled?
-		ref := r.driftWorst(start.Add(time.Duration(d)*day), ppm)
-		k := f.stepAt(tokenReading(ref, ppm, d), 0) - f.stepAt(ref, f.r)
-		pred := res.PredictedFirstRefusedDay != nil && *res.PredictedFirstRefusedDay == d
-		if sampled && k == lastK && !pred && d != maxDays {
-			continue
-		}
-		sampled, lastK = true, k
-		var at time.Time
-		if p.tm.Virtual() {
-			at = start.Add(time.Duration(d) * day)
-		} else {
-			at = p.tm.Now().Add(200 * time.Millisecond)
-		}
-		acc, err := r.driftSubmit(ctx, tok, at, ppm, func(s time.Time) time.Time { return tokenReading(s, ppm, d) })
-		if err != nil {
-			return nil, nil, err
-		}
-		res.Days = append(res.Days, DriftDay{Day: d, OffsetS: float64(d) * day.Seconds() * ppm / 1e6, Accepted: acc})
-		if pred {
-			res.ServerTracksDrift = ptr(acc)
-		}
-		if !acc {
-			res.FirstRefusedDay = ptr(d)
-			break
-		}
+	defer a.release(tok)
+	gs, err := a.guessedEdges(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("not run: the window was not measured: %w", err)
 	}
-	// Synced phones on a few days.
-	days := []int{1, 7, 30, 90, 180, 365}
-	if !p.tm.Virtual() {
-		days = []int{maxDays} // each day sampled costs a step of waiting
-	}
-	for _, name := range []string{"phone", "gauth-android"} {
-		prof, err := emulator.ProfileByName(name)
-		if err != nil {
-			return nil, nil, err
-		}
-		run := PhoneRun{Profile: name, Days: []DriftDay{}, AllAccepted: true}
-		base := p.tm.Now()
-		for _, d := range days {
-			if d > maxDays {
+	P := gs.period
+	guessed := gs.firstRefusedDay(ppm, maxDays)
+	g.spawn(func() {
+		var lastK int64
+		for d := 1; d <= maxDays; d++ {
+			off := driftOffset(ppm, d)
+			k := floorDiv(int64(off), int64(P))
+			pred := guessed != nil && *guessed == d
+			if d > 1 && k == lastK && !pred && d != maxDays {
 				continue
 			}
-			at := p.tm.Now()
-			if p.tm.Virtual() {
-				at = base.Add(time.Duration(d) * day)
-			}
-			dev, err := p.spareDevice(ctx, "drift-"+name)
+			lastK = k
+			acc, err := a.driftSubmit(ctx, tok, off)
 			if err != nil {
-				return nil, nil, err
+				tokErr = err
+				return
 			}
-			var off time.Duration
-			acc, err := r.driftSubmit(ctx, dev, at, ppm, func(s time.Time) time.Time {
-				// The phone's own crystal drifts like the token's; the
-				// profile's sync corrects it against the truth.
-				local := fixedClock(tokenReading(s, ppm, d))
-				t := prof.Clock(local, fixedClock(s)).Now()
-				off = t.Sub(s)
-				return t
-			})
-			if err != nil {
-				return nil, nil, err
+			res.Days = append(res.Days, DriftDay{Day: d, OffsetS: round4(off.Seconds()), Accepted: acc})
+			if !acc {
+				res.FirstRefusedDay = ptr(d)
+				return
 			}
-			run.Days = append(run.Days, DriftDay{Day: d, OffsetS: off.Seconds(), Accepted: acc})
-			run.AllAccepted = run.AllAccepted && acc
 		}
-		res.Phones = append(res.Phones, run)
+	})
+	days := []int{1, 7, 30, 90, 180, 365}
+	if !b.tl.tm.Virtual() {
+		days = []int{maxDays} // each day sampled costs a step of waiting
+	}
+	names := []string{"phone", "gauth-android"}
+	runs := make([]PhoneRun, len(names))
+	errs := make([]error, len(names))
+	for i, name := range names {
+		g.spawn(func() { runs[i], errs[i] = a.phoneRun(ctx, name, days, ppm, maxDays) })
+	}
+	if err := g.wait(ctx); err != nil {
+		return nil, nil, err
+	}
+	if tokErr != nil {
+		return nil, nil, tokErr
+	}
+	e, err := a.measuredEdges(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("not run: the window was not measured: %w", err)
+	}
+	// Tracking: was the token accepted on the day the measured edges alone
+	// refuse it? Sample that day if the guess's plan did not.
+	res.PredictedFirstRefusedDay = e.interval().firstRefusedDay(ppm, maxDays)
+	if p := res.PredictedFirstRefusedDay; p != nil {
+		for _, dd := range res.Days {
+			if dd.Day >= *p {
+				res.ServerTracksDrift = ptr(dd.Accepted)
+				break
+			}
+		}
+		if res.ServerTracksDrift == nil && res.FirstRefusedDay == nil {
+			off := driftOffset(ppm, *p)
+			acc, err := a.driftSubmit(ctx, tok, off)
+			if err != nil {
+				return nil, nil, err
+			}
+			res.Days = append(res.Days, DriftDay{Day: *p, OffsetS: round4(off.Seconds()), Accepted: acc})
+			res.ServerTracksDrift = ptr(acc)
+			if !acc {
+				res.FirstRefusedDay = p
+			}
+		}
+	}
+	for i := range names {
+		if errs[i] != nil {
+			return nil, nil, errs[i]
+		}
+		res.Phones = append(res.Phones, runs[i])
 	}
 	return res, driftChecks(res), nil
 }
 
-// driftSubmit submits, at the first worst moment at or after at whose code
-// step is clean on d, the code of the clock reading read gives.
-func (r *runner) driftSubmit(ctx context.Context, d *device, at time.Time, ppm float64, read func(s time.Time) time.Time) (bool, error) {
-	p := r.p
-	s := r.driftWorst(at, ppm)
-	for st := p.stepAt(read(s)); !p.clean(d, d.code(st), st); st = p.stepAt(read(s)) {
-		s = r.driftWorst(s.Add(p.period-time.Millisecond), ppm)
-	}
-	if !p.usable(d) {
-		return false, fmt.Errorf("drift: the enrollment is locked")
-	}
-	t, err := p.submitAt(ctx, d, s, "the moment a drifting code is refused first", func(now time.Time) int64 { return p.stepAt(read(now)) })
+// phoneRun uses a synced phone profile, its crystal drifting like the
+// token's and its sync correcting it against the truth, on the given days.
+func (a *actor) phoneRun(ctx context.Context, name string, days []int, ppm float64, maxDays int) (PhoneRun, error) {
+	prof, err := emulator.ProfileByName(name)
 	if err != nil {
-		return false, err
+		return PhoneRun{}, err
 	}
-	switch t.v.Outcome {
-	case Accepted:
-		return true, nil
-	case Rejected:
-		return false, nil
+	run := PhoneRun{Profile: name, Days: []DriftDay{}, AllAccepted: true}
+	d, err := a.lease(ctx, lease{pristine: true, refusals: 1, fresh: true})
+	if err != nil {
+		return run, err
 	}
-	return false, fmt.Errorf("drift: the target answered %v", t.v)
+	defer a.release(d)
+	if _, err := a.guessedEdges(ctx); err != nil {
+		return run, err
+	}
+	for _, dd := range days {
+		if dd > maxDays {
+			continue
+		}
+		s := a.b.tl.now()
+		local := fixedClock(s.Add(driftOffset(ppm, dd)).Truncate(time.Second))
+		off := prof.Clock(local, fixedClock(s)).Now().Sub(s)
+		acc, err := a.driftSubmit(ctx, d, off)
+		if err != nil {
+			return run, err
+		}
+		run.Days = append(run.Days, DriftDay{Day: dd, OffsetS: round4(off.Seconds()), Accepted: acc})
+		run.AllAccepted = run.AllAccepted && acc
+		if !acc {
+			// A refusal is the answer; another would near a lock.
+			break
+		}
+	}
+	return run, nil
+}
+
+// driftSubmit submits on d the code a device whose clock is off by off
+// shows at the first worst moment whose code is clean on d: just after
+// its code changes (off >= 0: judged earliest in the code's acceptance),
+// or just before (off < 0: latest).
+func (a *actor) driftSubmit(ctx context.Context, d *device, off time.Duration) (bool, error) {
+	b := a.b
+	P := b.period
+	m := driftMarginReal
+	lead := realLead
+	if b.tl.tm.Virtual() {
+		m, lead = driftMarginVirtual, 0
+	}
+	// The device shows the code of step n while t+off is in [nP, nP+P):
+	// x = t - nP runs from -off to P-off.
+	x := -off + m
+	if off < 0 {
+		x = P - off - m
+	}
+	for try := 0; try < 8; try++ {
+		b.mu.Lock()
+		n := b.cleanStepLocked(d, firstStepAtOrAfter(b.tl.now().Add(lead), x, P, -1<<62))
+		b.mu.Unlock()
+		at := stepStart(n, P).Add(x)
+		if err := b.tl.until(ctx, at, a.name, "the moment a drifting code is refused first"); err != nil {
+			return false, err
+		}
+		an, err := a.send(ctx, d, false, func(time.Time) ([]string, int64) { return []string{d.code(n)}, n })
+		if err != nil {
+			return false, err
+		}
+		if an.waited && an.v.Outcome != Locked {
+			continue // sent later than the worst moment: again
+		}
+		switch an.v.Outcome {
+		case Accepted:
+			return true, nil
+		case Rejected:
+			return false, nil
+		}
+		// Locked: wait for it to end, on the same enrollment (a server
+		// that tracks drift remembers it there).
+		b.mu.Lock()
+		end := d.lockedTo
+		b.mu.Unlock()
+		if end.IsZero() {
+			return false, fmt.Errorf("drift: the enrollment is locked (%v)", an.v)
+		}
+		if err := b.tl.until(ctx, end, a.name, "the drifting token's lock to end"); err != nil {
+			return false, err
+		}
+	}
+	return false, fmt.Errorf("drift: no verdict at the worst moment after 8 tries")
 }
 
 func driftChecks(res *DriftResult) []Check {
@@ -236,26 +260,27 @@ func driftChecks(res *DriftResult) []Check {
 			Detail: fmt.Sprintf("a token drifting %+g ppm used once a day was accepted on every day sampled up to day %d", res.PPM, res.MaxDays)})
 	case *res.FirstRefusedDay <= 30:
 		cs = append(cs, Check{ID: "drift.token", Status: Warn,
-			Detail: fmt.Sprintf("a token drifting %+g ppm used once a day is refused from day %d (%.1f s off): within a month", res.PPM, *res.FirstRefusedDay, float64(*res.FirstRefusedDay)*day.Seconds()*res.PPM/1e6)})
+			Detail: fmt.Sprintf("a token drifting %+g ppm used once a day is refused from day %d (%.1f s off): within a month", res.PPM, *res.FirstRefusedDay, driftOffset(res.PPM, *res.FirstRefusedDay).Seconds())})
 	default:
 		cs = append(cs, Check{ID: "drift.token", Status: Pass,
-			Detail: fmt.Sprintf("a token drifting %+g ppm used once a day is refused from day %d (%.1f s off)", res.PPM, *res.FirstRefusedDay, float64(*res.FirstRefusedDay)*day.Seconds()*res.PPM/1e6)})
+			Detail: fmt.Sprintf("a token drifting %+g ppm used once a day is refused from day %d (%.1f s off)", res.PPM, *res.FirstRefusedDay, driftOffset(res.PPM, *res.FirstRefusedDay).Seconds())})
 	}
 	switch {
 	case res.ServerTracksDrift == nil:
-		cs = append(cs, Check{ID: "drift.tracking", Status: Skip, Detail: fmt.Sprintf("the window would not refuse the token within %d days: tracking not testable", res.MaxDays)})
+		cs = append(cs, Check{ID: "drift.tracking", Status: Skip, Detail: fmt.Sprintf("the edges would not refuse the token within %d days: tracking not testable", res.MaxDays)})
 	case *res.ServerTracksDrift:
 		cs = append(cs, Check{ID: "drift.tracking", Status: Pass, Detail: "the server tracks the token's drift (RFC 6238 section 6): accepted past the window's edge"})
 	default:
 		cs = append(cs, Check{ID: "drift.tracking", Status: Warn,
-			Detail: fmt.Sprintf("the server does not track drift (RFC 6238 section 6): the token is refused on day %d, as the window alone predicts", *res.PredictedFirstRefusedDay)})
+			Detail: fmt.Sprintf("the server does not track drift (RFC 6238 section 6): the token is refused on day %d, as the edges alone predict", *res.PredictedFirstRefusedDay)})
 	}
 	for _, ph := range res.Phones {
-		if ph.AllAccepted {
+		switch {
+		case ph.AllAccepted:
 			cs = append(cs, Check{ID: "drift.phone." + ph.Profile, Status: Pass, Detail: fmt.Sprintf("profile %s stays accepted on the days sampled: its sync keeps the clock in the window", ph.Profile)})
-		} else if ph.Profile == "phone" {
+		case ph.Profile == "phone":
 			cs = append(cs, Check{ID: "drift.phone." + ph.Profile, Status: Fail, Detail: "a phone synced over NTP was refused on a day sampled, at the worst moment of a step: the window does not hold the current step"})
-		} else {
+		default:
 			cs = append(cs, Check{ID: "drift.phone." + ph.Profile, Status: Warn, Detail: fmt.Sprintf("profile %s was refused on a day sampled, at the worst moment of a step: its correction leaves up to 30 s of error, more than the window covers", ph.Profile)})
 		}
 	}

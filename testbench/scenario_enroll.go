@@ -7,22 +7,38 @@ import (
 	"strings"
 	"time"
 
+	"github.com/totpemu/totpemu/clock"
 	"github.com/totpemu/totpemu/scanner"
 )
 
-// enroll goes through enrollment as a person with a phone would: enroll,
-// scan the QR code, lint its payload, compare the manual key with the QR's
-// secret, bind, and log in with a fresh code from the device's clock,
-// timing each step.
-func (r *runner) enroll(ctx context.Context) (*EnrollResult, []Check, error) {
-	p := r.p
-	sw := r.cfg.Stopwatch
-	res := &EnrollResult{TimingsMS: map[string]float64{}, BindCodes: p.caps.BindCodes, URIFindings: []string{}}
+// EnrollResult is what the enroll scenario saw and how long each step took.
+type EnrollResult struct {
+	KeyForms     []string           `json:"key_forms"` // qr, uri, manual key
+	URIFindings  []string           `json:"uri_findings"`
+	ManualKeyOK  *bool              `json:"manual_key_matches"` // null when the target showed one form only
+	BindCodes    int                `json:"bind_codes"`
+	BindAccepted bool               `json:"bind_accepted"`
+	CodeAccepted bool               `json:"code_accepted"`
+	TimingsMS    map[string]float64 `json:"timings_ms"`
+}
+
+// runEnroll goes through enrollment as a person with a phone would:
+// enroll, scan the QR code, lint its payload, compare the manual key with
+// the QR's secret, bind, and log in with a fresh code from the device's
+// clock, timing each step.
+func runEnroll(ctx context.Context, a *actor) (any, []Check, error) {
+	b := a.b
+	sw := b.cfg.Stopwatch
+	res := &EnrollResult{TimingsMS: map[string]float64{}, BindCodes: b.caps.BindCodes, URIFindings: []string{}}
 	lap := func(name string, t0 time.Time) { res.TimingsMS[name] = float64(sw.Now().Sub(t0).Microseconds()) / 1000 }
 
 	t0 := sw.Now()
-	p.nEnroll++
-	enr, err := p.target.Enroll(ctx, fmt.Sprintf("%s-%d", p.account, p.nEnroll))
+	b.mu.Lock()
+	b.nEnroll++
+	name := fmt.Sprintf("%s-%d", b.cfg.Account, b.nEnroll)
+	prm := b.prm
+	b.mu.Unlock()
+	enr, err := b.tgt.Enroll(ctx, name)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
@@ -39,7 +55,6 @@ func (r *runner) enroll(ctx context.Context) (*EnrollResult, []Check, error) {
 	if enr.ManualKey != "" {
 		res.KeyForms = append(res.KeyForms, "manual key")
 	}
-
 	var checks []Check
 	t0 = sw.Now()
 	km, err := readKey(ctx, enr, true)
@@ -81,81 +96,101 @@ func (r *runner) enroll(ctx context.Context) (*EnrollResult, []Check, error) {
 				Detail: "the manual-entry key differs from " + src + " secret: a person typing it gets codes the server refuses"})
 		}
 	}
-	prm := params{digits: 6, period: 30}
-	if kp, ok := km.params(); ok {
-		prm = kp
-		if p.prm == nil {
-			p.prm = &kp
-		}
-	}
 	acct, err := km.account(enr, prm)
 	if err != nil {
 		return res, append(checks, Check{ID: "enroll.key", Status: Fail, Detail: err.Error()}), nil
 	}
-	if p.period == 0 {
-		p.period = time.Duration(acct.Period) * time.Second
-	}
-	d := &device{enr: enr, acct: acct, used: map[string]usedBy{}}
+	d := &device{enr: enr, acct: acct, used: map[string]usedBy{}, pristine: true, bound: b.caps.BindCodes == 0, busy: true}
+	b.mu.Lock()
+	d.n = len(b.devs) + 1
+	b.devs = append(b.devs, d)
+	b.mu.Unlock()
+	defer a.release(d)
 
 	t0 = sw.Now()
-	if err := p.bind(ctx, d); err != nil {
+	d, err = a.bind(ctx, d, false)
+	if err != nil {
 		if IsUnreachable(err) || ctx.Err() != nil {
 			return nil, nil, err
 		}
 		return res, append(checks, Check{ID: "enroll.bind", Status: Fail, Detail: err.Error()}), nil
 	}
+	defer a.release(d)
 	lap("bind", t0)
 	res.BindAccepted = true
-	if p.caps.BindCodes > 0 {
-		if j := *p.anchor; j != 0 {
+	if b.caps.BindCodes > 0 {
+		b.mu.Lock()
+		j := *b.firstBind
+		b.mu.Unlock()
+		if j != 0 {
 			checks = append(checks, Check{ID: "enroll.bind", Status: Fail,
 				Detail: fmt.Sprintf("binding with the device's current code(s) was refused; codes %+d step(s) off were accepted: the server's clock is probably off", j)})
 		} else {
 			checks = append(checks, Check{ID: "enroll.bind", Status: Pass,
-				Detail: fmt.Sprintf("bound with %d code(s) from the device", p.caps.BindCodes)})
+				Detail: fmt.Sprintf("bound with %d code(s) from the device", b.caps.BindCodes)})
 		}
 	}
 
-	// Log in with the code the device shows, once the bind's steps are past.
-	dev := r.deviceClock()
-	step := int64(-1)
-	var code string
-	for try := 0; try < maxProbeTries; try++ {
-		if err := p.align(ctx); err != nil {
-			return nil, nil, err
-		}
-		code, err = acct.Code(dev.Now())
-		if err != nil {
-			return nil, nil, err
-		}
-		s, _ := acct.Step(dev.Now())
-		step = int64(s)
-		if p.clean(d, code, step) {
-			break
-		}
-		if err := p.waitSteps(ctx, p.stepsUntilClean(d, step), "the next code after the bind"); err != nil {
-			return nil, nil, err
-		}
+	// Log in with the code the device shows, once it is clean (after the
+	// bind's steps), away from the device's step edges as a person reads it.
+	dev := b.deviceClock()
+	if err := a.untilDeviceStep(ctx, d, dev); err != nil {
+		return nil, nil, err
 	}
 	t0 = sw.Now()
-	v, err := p.verifyWith(ctx, d, func() (string, int64, error) {
-		// Computed again should a "slow down" have made the bench wait.
-		if err := p.align(ctx); err != nil {
-			return "", 0, err
-		}
-		c, err := acct.Code(dev.Now())
-		s, _ := acct.Step(dev.Now())
-		return c, int64(s), err
+	an, err := a.send(ctx, d, false, func(time.Time) ([]string, int64) {
+		s, _ := d.acct.Step(dev.Now())
+		return []string{d.code(int64(s))}, int64(s)
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	lap("login", t0)
-	res.CodeAccepted = v.Outcome == Accepted
+	res.CodeAccepted = an.v.Outcome == Accepted
 	if res.CodeAccepted {
 		checks = append(checks, Check{ID: "enroll.login", Status: Pass, Detail: "a fresh code from the device was accepted"})
 	} else {
-		checks = append(checks, Check{ID: "enroll.login", Status: Fail, Detail: "a fresh code from the device was " + v.String()})
+		checks = append(checks, Check{ID: "enroll.login", Status: Fail, Detail: "a fresh code from the device was " + an.v.String()})
 	}
 	return res, checks, nil
+}
+
+// deviceClock is the virtual device's clock (its hardware profile) over
+// the run's truth.
+func (b *bench) deviceClock() clock.Clock {
+	if b.cfg.DeviceClock == nil {
+		return b.tl.tm
+	}
+	return b.cfg.DeviceClock(b.tl.tm)
+}
+
+// untilDeviceStep waits until the device's clock shows a code clean on d,
+// read as a person reads it: in real time at least 2 s from the device's
+// step edges, in virtual time in the middle of its step.
+func (a *actor) untilDeviceStep(ctx context.Context, d *device, dev clock.Clock) error {
+	b := a.b
+	P := b.period
+	lo, hi := min(2*time.Second, P/4), P-min(2*time.Second, P/4)
+	if b.tl.tm.Virtual() {
+		lo, hi = P/2, P/2
+	}
+	for range 3 {
+		now := b.tl.now()
+		off := dev.Now().Sub(now) // the device's clock minus the truth
+		devNow := now.Add(off)
+		b.mu.Lock()
+		n := b.cleanStepLocked(d, stepOf(devNow, P))
+		b.mu.Unlock()
+		if n == stepOf(devNow, P) {
+			if ph := phaseOf(devNow, P); ph >= lo && ph <= hi {
+				return nil
+			} else if ph > hi {
+				n++
+			}
+		}
+		if err := b.tl.until(ctx, stepStart(n, P).Add(lo-off), a.name, "the device's next code after the bind"); err != nil {
+			return err
+		}
+	}
+	return nil
 }

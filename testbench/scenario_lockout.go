@@ -4,65 +4,137 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // nistMaxFailures is NIST SP 800-63B section 5.2.2's limit: at most 100
 // consecutive failed attempts on one account.
 const nistMaxFailures = 100
 
-// lockout submits wrong codes until the target locks (at most
-// maxAttempts), then asks whether a right code is refused while locked and,
-// on a fresh enrollment, whether a success resets the count. It runs
-// before the window so that the window's probes can be spread to stay
-// under the lock.
-func (r *runner) lockout(ctx context.Context) (*LockoutResult, []Check, error) {
-	p := r.p
-	res := &LockoutResult{MaxAttempts: r.cfg.MaxAttempts}
-	d, err := p.deviceFor(ctx, "lockout")
+// LockoutResult is when and how the target locks.
+type LockoutResult struct {
+	// FailuresBeforeLock is how many wrong codes were refused before the
+	// first "locked" answer; null when none came within MaxAttempts.
+	FailuresBeforeLock         *int     `json:"failures_before_lock"`
+	RightCodeRefusedWhenLocked *bool    `json:"right_code_refused_when_locked"`
+	SuccessResets              *bool    `json:"success_resets"`
+	LockScope                  string   `json:"lock_scope,omitempty"` // "device", or "beyond the device" when a fresh enrollment is locked too
+	MaxAttempts                int      `json:"max_attempts"`
+	RetryAfterS                *float64 `json:"retry_after_s"` // what the locked answer asked, when it said
+}
+
+// runLockout submits wrong codes until the target locks (at most
+// MaxAttempts) and publishes the count at once: the other scenarios
+// spread their refusals below it. Then, with the edges known (a right
+// code must be surely accepted otherwise), a right code while locked, and
+// on a fresh enrollment whether a success resets the count.
+func runLockout(ctx context.Context, a *actor) (any, []Check, error) {
+	b := a.b
+	res := &LockoutResult{MaxAttempts: b.cfg.MaxAttempts}
+	published := false
+	publish := func(lf lockoutFacts) {
+		if !published {
+			published = true
+			b.lockout.resolve(lf, nil)
+		}
+	}
+	defer publish(lockoutFacts{})
+	d, err := a.freshBound(ctx, false)
 	if err != nil {
 		return nil, nil, err
 	}
-	// Make sure a right code is at hand the moment the lock comes: wait
-	// (if need be) before the failures, not after, so a short lock cannot
-	// expire while the bench waits.
-	if _, err := p.rightCode(ctx, d); err != nil {
+	defer a.release(d)
+	// The enrollment for the reset test is bound now too: its steps are
+	// clean by the time the edges are known (two right codes at once).
+	reset, err := a.freshBound(ctx, false)
+	if err != nil && !errors.Is(err, errLockedBeyond) {
 		return nil, nil, err
 	}
-	failures, locked := 0, false
-	var lockV Verdict
-	for i := 0; i < r.cfg.MaxAttempts; i++ {
-		v, err := p.verify(ctx, d, p.wrongCode(d, i), -1)
-		if err != nil {
+	if reset != nil {
+		defer a.release(reset)
+	}
+	failures, locked, lockV, err := a.lockUp(ctx, d, b.cfg.MaxAttempts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if locked {
+		res.FailuresBeforeLock = ptr(failures)
+		if lockV.v.RetryAfter > 0 {
+			res.RetryAfterS = ptr(lockV.v.RetryAfter.Seconds())
+		}
+		publish(lockoutFacts{limit: failures})
+	} else {
+		publish(lockoutFacts{none: true})
+	}
+	e, err := a.measuredEdges(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("a right code needs the window: %w", err)
+	}
+	// A right code now: refused while locked (with no "locked" answer, a
+	// refusal is a sign of a silent lock). If the lock would be over by the
+	// time the right code is surely accepted, lock a fresh enrollment.
+	b.mu.Lock()
+	s0 := d.bindHi + 1
+	lockEnd := d.lockedTo
+	b.mu.Unlock()
+	_, at, err := a.nextAccepted(d, e, s0, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if locked && !lockEnd.IsZero() && !at.Add(time.Second).Before(lockEnd) {
+		s0 = 0
+		if d, err = a.freshBound(ctx, false); err != nil {
 			return nil, nil, err
 		}
-		if v.Outcome == Accepted {
-			return nil, nil, fmt.Errorf("a wrong code was accepted on %s", d.enr)
+		defer a.release(d)
+		if _, at, err = a.nextAccepted(d, e, 0, 0); err != nil {
+			return nil, nil, err
 		}
-		if v.Outcome == Locked {
-			locked, lockV = true, v
-			break
+		if err := b.tl.until(ctx, at, a.name, "a right code for a locked enrollment"); err != nil {
+			return nil, nil, err
+		}
+		if _, relocked, _, err := a.lockUp(ctx, d, failures+1); err != nil {
+			return nil, nil, err
+		} else if !relocked {
+			return nil, nil, fmt.Errorf("a fresh enrollment did not lock after %d wrong codes", failures)
+		}
+	}
+	an, err := a.submitAccepted(ctx, d, e, s0, 0, "a right code for the locked enrollment")
+	if err != nil {
+		return nil, nil, err
+	}
+	res.RightCodeRefusedWhenLocked = ptr(an.v.Outcome != Accepted)
+	checks := lockoutChecks(res, locked, failures, an.v)
+	if !locked || failures < 2 {
+		return res, checks, nil // one failure locks: a reset cannot be observed
+	}
+	c, err := a.successResets(ctx, reset, e, failures, res)
+	if err != nil {
+		return nil, nil, err
+	}
+	return res, append(checks, c...), nil
+}
+
+// lockUp submits wrong codes on d until it locks or max were refused.
+func (a *actor) lockUp(ctx context.Context, d *device, max int) (failures int, locked bool, lock answer, err error) {
+	for i := 0; i < max; i++ {
+		an, err := a.sendWrong(ctx, d, i)
+		if err != nil {
+			return 0, false, answer{}, err
+		}
+		switch an.v.Outcome {
+		case Accepted:
+			return 0, false, answer{}, fmt.Errorf("a wrong code was accepted on %s", d.enr)
+		case Locked:
+			return failures, true, an, nil
 		}
 		failures++
 	}
-	var checks []Check
-	if locked {
-		res.FailuresBeforeLock = ptr(failures)
-		if lockV.RetryAfter > 0 {
-			res.RetryAfterS = ptr(lockV.RetryAfter.Seconds())
-		}
-	}
-	// A right code now: refused while locked (or, with no "locked" answer,
-	// a sign of a silent lock).
-	k, err := p.rightCode(ctx, d)
-	if err != nil {
-		return nil, nil, err
-	}
-	v, _, _, err := p.verifyAt(ctx, d, k)
-	if err != nil {
-		return nil, nil, err
-	}
-	res.RightCodeRefusedWhenLocked = ptr(v.Outcome != Accepted)
+	return failures, false, answer{}, nil
+}
 
+func lockoutChecks(res *LockoutResult, locked bool, failures int, v Verdict) []Check {
+	var checks []Check
 	switch {
 	case locked && failures <= nistMaxFailures:
 		checks = append(checks, Check{ID: "lockout.limit", Status: Pass,
@@ -89,90 +161,79 @@ func (r *runner) lockout(ctx context.Context) (*LockoutResult, []Check, error) {
 				Detail: "a right code was refused while locked (" + v.Outcome.String() + ")"})
 		}
 	}
-	if !locked {
-		p.lockFree = failures
-		return res, checks, nil
-	}
-	p.budget = failures
-	if failures < 2 {
-		return res, checks, nil // one failure locks: a reset cannot be observed
-	}
-	c, err := r.successResets(ctx, failures, res)
-	if err != nil {
-		return nil, nil, err
-	}
-	return res, append(checks, c...), nil
+	return checks
 }
 
 // successResets, on a fresh enrollment, submits n-1 wrong codes, a right
-// one, one more wrong one and a right one: if the success did not reset the
-// count, the target has seen n failures and the last right code is refused.
-func (r *runner) successResets(ctx context.Context, n int, res *LockoutResult) ([]Check, error) {
-	p := r.p
-	p.budget = 0 // this enrollment is meant to reach the limit
-	defer func() { p.budget = n }()
+// one, one more wrong one and a right one: if the success did not reset
+// the count, the target has seen n failures and the last right code is
+// refused. A fresh enrollment that comes locked shows a lock kept beyond
+// the device.
+func (a *actor) successResets(ctx context.Context, d *device, e *edges, n int, res *LockoutResult) ([]Check, error) {
+	b := a.b
 	beyond := func() []Check {
 		res.LockScope = "beyond the device"
 		return []Check{{ID: "lockout.scope", Status: Warn,
 			Detail: "a fresh enrollment was locked too: the lock is kept per user or per client, so fresh enrollments do not isolate probes"}}
 	}
-	// In real time the enrollment was bound with the others at the start
-	// (prebind), so its right code needs no wait; else bind one now.
-	d := p.roles["lockout-reset"]
-	if d == nil || !p.usable(d) || d.fails > 0 {
-		var err error
-		d, err = p.freshBound(ctx)
-		if err != nil && !errors.Is(err, errLockedBeyond) {
-			return nil, err
-		}
-	}
-	if p.lockedAll {
+	if d == nil || b.lockedBeyond() {
 		return beyond(), nil
 	}
 	res.LockScope = "device"
-	if _, err := p.rightCode(ctx, d); err != nil {
+	// The right codes: two clean steps both surely accepted at once when
+	// the window holds them, else one now and one a step later.
+	n1, at, err := a.nextAccepted(d, e, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.tl.until(ctx, at, a.name, "a right code on a fresh enrollment"); err != nil {
 		return nil, err
 	}
 	for i := 0; i < n-1; i++ {
-		v, err := p.verify(ctx, d, p.wrongCode(d, 1000+i), -1)
+		an, err := a.sendWrong(ctx, d, 1000+i)
 		if err != nil {
 			return nil, err
 		}
-		if v.Outcome == Locked && i == 0 {
-			p.lockedAll = true
+		if an.v.Outcome == Locked && b.lockedBeyond() {
 			return beyond(), nil
 		}
-		if v.Outcome != Rejected {
+		if an.v.Outcome != Rejected {
 			return []Check{{ID: "lockout.success-resets", Status: Warn,
-				Detail: fmt.Sprintf("not measured: wrong code %d of %d on a fresh enrollment was answered %v", i+1, n-1, v)}}, nil
+				Detail: fmt.Sprintf("not measured: wrong code %d of %d on a fresh enrollment was answered %v", i+1, n-1, an.v)}}, nil
 		}
 	}
-	k, err := p.rightCode(ctx, d)
+	an, err := a.submitAccepted(ctx, d, e, n1, 0, "a right code")
 	if err != nil {
 		return nil, err
 	}
-	if v, _, _, err := p.verifyAt(ctx, d, k); err != nil {
-		return nil, err
-	} else if v.Outcome != Accepted {
+	if an.v.Outcome != Accepted {
 		return []Check{{ID: "lockout.success-resets", Status: Warn,
-			Detail: fmt.Sprintf("not measured: a right code after %d wrong ones was answered %v", n-1, v)}}, nil
+			Detail: fmt.Sprintf("not measured: a right code after %d wrong ones was answered %v", n-1, an.v)}}, nil
 	}
-	if _, err := p.verify(ctx, d, p.wrongCode(d, 2000), -1); err != nil {
+	if _, err := a.sendWrong(ctx, d, 2000); err != nil {
 		return nil, err
 	}
-	if k, err = p.rightCode(ctx, d); err != nil {
-		return nil, err
-	}
-	v, _, _, err := p.verifyAt(ctx, d, k)
+	an, err = a.submitAccepted(ctx, d, e, an.step+1, 0, "a second right code")
 	if err != nil {
 		return nil, err
 	}
-	resets := v.Outcome == Accepted
+	resets := an.v.Outcome == Accepted
 	res.SuccessResets = ptr(resets)
 	if resets {
+		b.mu.Lock()
+		b.resets = true
+		b.mu.Unlock()
 		return []Check{{ID: "lockout.success-resets", Status: Pass,
 			Detail: fmt.Sprintf("a success resets the count: %d wrong, right, 1 wrong, right was accepted", n-1)}}, nil
 	}
 	return []Check{{ID: "lockout.success-resets", Status: Pass,
-		Detail: fmt.Sprintf("failures are counted across successes: after %d wrong, right, 1 wrong, a right code was %v", n-1, v.Outcome)}}, nil
+		Detail: fmt.Sprintf("failures are counted across successes: after %d wrong, right, 1 wrong, a right code was %v", n-1, an.v.Outcome)}}, nil
+}
+
+// lockedBeyond reports whether a fresh enrollment has come locked: the
+// target keeps its lock per user or per client, not per device.
+func (b *bench) lockedBeyond() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.beyond
 }

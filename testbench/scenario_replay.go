@@ -3,8 +3,8 @@ package testbench
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
+	"time"
 )
 
 // reformats are the ways the same code is re-typed: a space in the
@@ -29,123 +29,187 @@ func shape(code string) string {
 	return b.String()
 }
 
-// replay, on enrollments of their own: a code accepted, then the same code
-// again; the same code reformatted; and, when the window holds two steps,
-// an older in-window code after a newer one was accepted.
-func (r *runner) replay(ctx context.Context) (*ReplayResult, []Check, error) {
-	p := r.p
-	lo, hi := r.lo, r.hi
-	k1 := lo
-	if lo < hi {
-		k1 = lo + 1 // so that lo is an older step still in the window
+// ReplayResult says whether each kind of replay was refused; null when the
+// window made the test impossible (no older step in it).
+type ReplayResult struct {
+	SameCodeRejected        *bool    `json:"same_code_rejected"`
+	OlderCodeRejected       *bool    `json:"older_code_rejected"`
+	ReformattedCodeRejected *bool    `json:"reformatted_code_rejected"`
+	Reformats               []string `json:"reformats"` // how the code was reformatted, digits shown as d: "ddd ddd"
+}
+
+// replayHold is how long an accepted code must stay in the window for its
+// replays to be judged while it could still be accepted.
+func (a *actor) replayHold() time.Duration {
+	if a.b.tl.tm.Virtual() {
+		return 0
+	}
+	return time.Second
+}
+
+// runReplay submits a code accepted once again, the same code
+// reformatted, and, when the window holds two steps, an older clean code
+// after a newer one was accepted: each while the codes are surely in the
+// window by the measured edges, so only a replay rule can refuse them.
+func runReplay(ctx context.Context, a *actor) (any, []Check, error) {
+	e, err := a.measuredEdges(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("not run: the window was not measured: %w", err)
 	}
 	res := &ReplayResult{}
-	var cur *probe
-	n := 0
-	// accepted returns an enrollment on which a fresh code at k1 was just
-	// accepted and that can take one more refusal.
-	accepted := func() (*probe, error) {
-		if cur != nil && p.usable(cur.dev) {
-			return cur, nil
+	var cur *accepted // an accepted code whose enrollment can take a refusal
+	defer func() {
+		if cur != nil {
+			a.release(cur.d)
 		}
-		n++
-		role := "replay-" + strconv.Itoa(n)
-		// Wait until the older step lo is clean too, so that neither the
-		// bind's codes nor its steps can explain a refusal of it.
-		d, err := p.deviceFor(ctx, role)
-		if err != nil {
-			return nil, err
-		}
-		if err := p.align(ctx); err != nil {
-			return nil, err
-		}
-		if older := p.step() + int64(lo); !p.clean(d, d.code(older), older) {
-			if err := p.waitSteps(ctx, p.stepsUntilClean(d, older), "an older step to be replay-safe"); err != nil {
-				return nil, err
+	}()
+	// try submits what build makes of an accepted code and reports
+	// whether it was refused.
+	try := func(build func(ac *accepted) string) (*bool, error) {
+		for attempt := 0; attempt < 8; attempt++ {
+			if cur != nil && !a.stillUsable(cur, e) {
+				a.release(cur.d)
+				cur = nil
 			}
-		}
-		pr, err := p.judge(ctx, role, k1)
-		if err != nil {
-			return nil, err
-		}
-		if !pr.accepted {
-			return nil, fmt.Errorf("step offset %+d, inside the measured window, was refused", k1)
-		}
-		cur = &pr
-		return cur, nil
-	}
-	// try submits code (of step) on the enrollment of an accepted code and
-	// reports whether it was refused; a lock moves to a fresh enrollment.
-	try := func(build func(pr *probe) (string, int64, bool)) (*bool, error) {
-		for attempt := 0; attempt < maxProbeTries; attempt++ {
-			pr, err := accepted()
+			if cur == nil {
+				var err error
+				if cur, err = a.acceptOne(ctx, e); err != nil {
+					return nil, err
+				}
+			}
+			code := build(cur)
+			an, err := a.send(ctx, cur.d, false, func(time.Time) ([]string, int64) { return []string{code}, cur.an.step })
 			if err != nil {
 				return nil, err
 			}
-			code, step, ok := build(pr)
-			// In virtual time every probe is at the same phase: if a
-			// "slow down" moved the clock since the code was accepted, the
-			// server's step may have moved too.
-			if p.tm.Virtual() && !p.tm.Now().Equal(pr.at) {
-				ok = false
-			}
-			if !ok {
-				cur = nil // the step moved on: start again with a fresh code
-				continue
-			}
-			v, err := p.verify(ctx, pr.dev, code, step)
-			if err != nil {
-				return nil, err
-			}
-			if v.Outcome == Locked || (v.Outcome != Accepted && p.waited) {
-				// Locked, or refused after the bench had to wait (the
-				// server's step may have moved on): again, afresh.
+			lo, hi := a.surely(e)
+			xr := sinceStep(an.recv, cur.an.step, a.b.period)
+			if an.v.Outcome == Locked || (an.v.Outcome != Accepted && (xr < lo || xr > hi)) {
+				// Locked, or judged after the code left the window: again.
+				a.release(cur.d)
 				cur = nil
 				continue
 			}
-			return ptr(v.Outcome != Accepted), nil
+			return ptr(an.v.Outcome != Accepted), nil
 		}
-		return nil, fmt.Errorf("no definitive answer for a replayed code after %d tries", maxProbeTries)
+		return nil, fmt.Errorf("no definitive answer for a replayed code after %d tries", 8)
 	}
-	// inWindow reports whether step is still inside the window now (real
-	// time moves on between submissions).
-	inWindow := func(step int64) bool {
-		s := p.step()
-		return step >= s+int64(lo) && step <= s+int64(hi)
-	}
-	var err error
-	res.SameCodeRejected, err = try(func(pr *probe) (string, int64, bool) {
-		return pr.code, pr.step, inWindow(pr.step)
-	})
-	if err != nil {
+	if res.SameCodeRejected, err = try(func(ac *accepted) string { return ac.an.codes[0] }); err != nil {
 		return nil, nil, err
 	}
-	reformattedRejected := true
+	rejected := true
 	for i := range 2 {
 		var shown string
-		rej, err := try(func(pr *probe) (string, int64, bool) {
-			shown = reformats(pr.code)[i]
-			return shown, pr.step, inWindow(pr.step)
+		rej, err := try(func(ac *accepted) string {
+			shown = reformats(ac.an.codes[0])[i]
+			return shown
 		})
 		if err != nil {
 			return nil, nil, err
 		}
 		res.Reformats = append(res.Reformats, shape(shown))
-		if !*rej {
-			reformattedRejected = false
-		}
+		rejected = rejected && *rej
 	}
-	res.ReformattedCodeRejected = ptr(reformattedRejected)
-	if lo < hi {
-		res.OlderCodeRejected, err = try(func(pr *probe) (string, int64, bool) {
-			older := pr.step - 1
-			return pr.dev.code(older), older, inWindow(older) && p.reusable(pr.dev, pr.dev.code(older))
-		})
-		if err != nil {
-			return nil, nil, err
-		}
+	res.ReformattedCodeRejected = ptr(rejected)
+	if res.OlderCodeRejected, err = a.olderCode(ctx, e); err != nil {
+		return nil, nil, err
 	}
 	return res, replayChecks(res), nil
+}
+
+// accepted is a code just accepted on an enrollment still leased.
+type accepted struct {
+	d  *device
+	an answer
+}
+
+// acceptOne leases an enrollment that can take a refusal and has a
+// surely accepted code of it accepted.
+func (a *actor) acceptOne(ctx context.Context, e *edges) (*accepted, error) {
+	for attempt := 0; attempt < 8; attempt++ {
+		d, err := a.acceptedLease(ctx, e, 1, a.replayHold(), 0)
+		if err != nil {
+			return nil, err
+		}
+		an, err := a.submitAccepted(ctx, d, e, 0, a.replayHold(), "a code to replay")
+		if err != nil {
+			a.release(d)
+			return nil, err
+		}
+		if an.v.Outcome == Accepted {
+			return &accepted{d: d, an: an}, nil
+		}
+		a.release(d)
+		if an.v.Outcome == Rejected {
+			return nil, fmt.Errorf("a code inside the measured window was refused (%v)", an.v)
+		}
+	}
+	return nil, fmt.Errorf("no code accepted to replay after %d tries", 8)
+}
+
+// stillUsable reports whether ac's code is still surely in the window and
+// its enrollment can take one more refusal.
+func (a *actor) stillUsable(ac *accepted, e *edges) bool {
+	b := a.b
+	lo, hi := a.surely(e)
+	x := sinceStep(b.tl.now(), ac.an.step, b.period)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	lf := b.lockout.val
+	return x >= lo && x <= hi && !ac.d.dead && !b.tl.now().Before(ac.d.lockedTo) && b.refusalsLeftLocked(ac.d, lf) >= 1
+}
+
+// olderCode, when the window holds two steps, has a clean code accepted
+// and then submits the clean code of the step before, both surely in the
+// window: refused, the target refuses every step up to the last accepted
+// (the strict reading of RFC 6238 section 5.2). nil when the window is too
+// narrow for the test.
+func (a *actor) olderCode(ctx context.Context, e *edges) (*bool, error) {
+	b := a.b
+	P := b.period
+	lo, hi := a.surely(e)
+	if hi-lo < P+a.replayHold() {
+		return nil, nil
+	}
+	for attempt := 0; attempt < 8; attempt++ {
+		d, err := a.acceptedLease(ctx, e, 1, P+a.replayHold(), 1)
+		if err != nil {
+			return nil, err
+		}
+		b.mu.Lock()
+		from := b.cleanFromLocked(d) + 1
+		b.mu.Unlock()
+		an, err := a.submitAccepted(ctx, d, e, from, P+a.replayHold(), "two codes in the window at once")
+		if err != nil {
+			a.release(d)
+			return nil, err
+		}
+		if an.v.Outcome != Accepted {
+			a.release(d)
+			if an.v.Outcome == Rejected {
+				return nil, fmt.Errorf("a code inside the measured window was refused (%v)", an.v)
+			}
+			continue
+		}
+		older := an.step - 1
+		b.mu.Lock()
+		fresh := b.freshCodeLocked(d, d.code(older))
+		b.mu.Unlock()
+		if !fresh {
+			a.release(d)
+			continue
+		}
+		v, err := a.send(ctx, d, false, func(time.Time) ([]string, int64) { return []string{d.code(older)}, older })
+		a.release(d)
+		if err != nil {
+			return nil, err
+		}
+		if xr := sinceStep(v.recv, older, P); v.v.Outcome == Locked || (v.v.Outcome != Accepted && (xr < lo || xr > hi)) {
+			continue // locked, or judged after it left the window
+		}
+		return ptr(v.v.Outcome != Accepted), nil
+	}
+	return nil, fmt.Errorf("no definitive answer for an older code after %d tries", 8)
 }
 
 func replayChecks(res *ReplayResult) []Check {

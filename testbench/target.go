@@ -110,8 +110,9 @@ type Capabilities struct {
 	FreshEnrollments bool
 }
 
-// Target is the server under test. Its methods must be safe to call from
-// one goroutine at a time; the bench never calls them concurrently.
+// Target is the server under test. Its methods must be safe for
+// concurrent use: the bench submits up to Config.Parallel codes at once,
+// on different enrollments (never two at once on one enrollment).
 type Target interface {
 	// Describe names the target for the report (a URL, a command).
 	Describe() string
@@ -124,6 +125,14 @@ type Target interface {
 	Bind(ctx context.Context, e *Enrollment, codes []string) Verdict
 	// Verify judges one code for a bound enrollment.
 	Verify(ctx context.Context, e *Enrollment, code string) Verdict
+}
+
+// Dater is implemented by targets that can ask the server for its own
+// time without judging a code: the HTTP Date header of a cheap request.
+// Date returns the header's time (whole seconds of the server's clock),
+// or the zero time when the server sends none.
+type Dater interface {
+	Date(ctx context.Context) (time.Time, error)
 }
 
 // LabClock is implemented by targets whose true clock the bench can read

@@ -8,11 +8,14 @@ import (
 	"github.com/totpemu/totpemu/clock"
 )
 
+// TimeKind is where a run's truth comes from.
+type TimeKind string
+
 // Time kinds, as the report's time_source.kind names them.
 const (
-	TimeVirtual = "virtual" // the bench drives the target's lab clock
-	TimeNTP     = "ntp"     // real time, truth from NTP
-	TimeSystem  = "system"  // real time, truth from the system clock (no NTP)
+	TimeVirtual TimeKind = "virtual" // the bench drives the target's lab clock
+	TimeNTP     TimeKind = "ntp"     // real time, truth from NTP
+	TimeSystem  TimeKind = "system"  // real time, truth from the system clock (no NTP)
 )
 
 // Time is where a run takes the truth from and how it waits: Now is the
@@ -20,7 +23,7 @@ const (
 // (virtual time). Scenarios use nothing else, so one code path serves both.
 type Time struct {
 	clock.Waiter
-	Kind string
+	Kind TimeKind
 	// LocalOffset is the local clock's measured error (truth minus local),
 	// known with NTP; nil otherwise.
 	LocalOffset *time.Duration
@@ -43,7 +46,7 @@ func VirtualTime(ctx context.Context, lab LabClock) (*Time, error) {
 // RealTime returns a real Time: truth from truth (an NTP clock, or the
 // system clock), waiting with sleeper's Wait (the local clock: durations
 // do not depend on its offset). kind is TimeNTP or TimeSystem.
-func RealTime(truth clock.Clock, sleeper clock.Waiter, kind string, localOffset *time.Duration) *Time {
+func RealTime(truth clock.Clock, sleeper clock.Waiter, kind TimeKind, localOffset *time.Duration) *Time {
 	return &Time{Waiter: realWaiter{truth: truth, sleeper: sleeper}, Kind: kind, LocalOffset: localOffset}
 }
 

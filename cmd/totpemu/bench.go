@@ -17,14 +17,18 @@ import (
 func init() {
 	register(&command{
 		name:    "bench",
-		summary: "measure what a TOTP server accepts: enrollment, skew window, replay, lockout",
+		summary: "measure what a TOTP server accepts: enrollment, lockout, window, replay, server clock, boundary, drift",
 		usage: `Usage: totpemu bench [--target URL | --target-config FILE | --target-cmd CMD] [flags]
 
 Measures what a TOTP server really accepts and prints a report: enrollment
-end to end (enroll), the accepted window in steps and as clock skew in
-seconds (window), whether replayed codes are refused (replay), and when it
-locks after wrong codes (lockout). Each scenario yields checks (pass, warn,
-fail); the report says how many codes each scenario submitted.
+end to end (enroll), when it locks after wrong codes (lockout), a code's
+acceptance interval (window: the code of step n is accepted from nP+from
+to nP+until of true time; in the server's own steps, or in seconds),
+whether replayed codes are refused (replay), the server's own clock
+(server-clock), the 30 s boundary under typing latency (boundary) and a
+drifting token (drift). Each scenario yields checks (pass, warn, fail);
+the report says how many codes each submitted. All scenarios run at once
+on one timeline, each probe waiting for its own instant.
 
 With no target, the bench starts the reference console on 127.0.0.1 with
 its default policy and runs against it over HTTP in virtual time (under a
@@ -56,13 +60,18 @@ Targets:
 Flags:
   --scenario a,b         scenarios to run: enroll, lockout, window, replay,
                          server-clock, boundary, drift (default all; those
-                         after window also measure the window)
+                         that need the window's edges measure them too)
   --drift-ppm PPM        drift: the token's rate error (default 20)
   --drift-days N         drift: days of daily use (default 365)
   --expect EXPR          a condition for CI, repeatable: NAME[@ARG] OP VALUE
                          with OP one of = != < <= > >=; unmet it fails a check
                          (expect.NAME...) with the measured value beside.
-                         Names: window-back, window-forward, replay,
+                         Names: window-back, window-forward (the server's own
+                         steps), true-window-back, true-window-forward,
+                         window-kind (steps|seconds), accepted-from,
+                         accepted-until, edge-uncertainty, skew-always-lo,
+                         skew-always-hi, skew-sometimes-lo, skew-sometimes-hi,
+                         window-back-seconds, window-forward-seconds, replay,
                          replay-older, replay-reformatted (rejected|accepted),
                          lockout (N|none), boundary-refusal@Ns (0..1),
                          boundary-latest-read@Ns, drift-first-refused-day
@@ -72,6 +81,12 @@ Flags:
   --max-steps N          probe the window up to N steps each way (default 10)
   --max-attempts N       wrong codes at most while waiting for a lockout
                          (default 110; 101 are needed to test NIST's 100)
+  --parallel N           submissions in flight at once (default 8); a target
+                         that cannot take parallel requests runs with 1: the
+                         same figures, more waiting
+  --max-enrollments N    fresh enrollments at most (default: as many as the
+                         plan needs, about 20); few make the bench reuse
+                         enrollments and wait for their steps
   --ntp SERVER[,SERVER]  NTP servers for the truth in real time
                          (default 0.pool.ntp.org,...,3.pool.ntp.org)
   --time-source SOURCE   ntp or system: real time from NTP (default for real
@@ -103,7 +118,7 @@ Examples:
 type benchFlags struct {
 	target, targetConfig, targetCmd, enrollCmd string
 	scenario                                   string
-	maxSteps, maxAttempts                      int
+	maxSteps, maxAttempts, parallel, maxEnroll int
 	ntp, timeSource, profile, format, out      string
 	driftPPM                                   float64
 	driftDays                                  int
@@ -121,6 +136,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.scenario, "scenario", "", "")
 	fs.IntVar(&f.maxSteps, "max-steps", testbench.DefaultMaxSteps, "")
 	fs.IntVar(&f.maxAttempts, "max-attempts", testbench.DefaultMaxAttempts, "")
+	fs.IntVar(&f.parallel, "parallel", testbench.DefaultParallel, "")
+	fs.IntVar(&f.maxEnroll, "max-enrollments", 0, "")
 	fs.StringVar(&f.ntp, "ntp", "", "")
 	fs.StringVar(&f.timeSource, "time-source", "", "")
 	fs.StringVar(&f.profile, "profile", "phone", "")
@@ -161,6 +178,12 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if f.maxAttempts < 1 || f.maxAttempts > 10000 {
 		return usageErr(hint, "bench: --max-attempts %d: want 1 to 10000", f.maxAttempts)
 	}
+	if f.parallel < 1 || f.parallel > 256 {
+		return usageErr(hint, "bench: --parallel %d: want 1 to 256", f.parallel)
+	}
+	if f.maxEnroll < 0 || (fs.Changed("max-enrollments") && f.maxEnroll < 1) || f.maxEnroll > 10000 {
+		return usageErr(hint, "bench: --max-enrollments %d: want 1 to 10000", f.maxEnroll)
+	}
 	switch f.format {
 	case "text", "json", "junit", "html":
 	default:
@@ -180,12 +203,12 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		}
 		expects = append(expects, ex)
 	}
-	switch f.timeSource {
+	switch testbench.TimeKind(f.timeSource) {
 	case "", testbench.TimeNTP, testbench.TimeSystem:
 	default:
 		return usageErr(hint, "bench: --time-source %q: want ntp or system", f.timeSource)
 	}
-	if f.timeSource == testbench.TimeSystem && fs.Changed("ntp") {
+	if testbench.TimeKind(f.timeSource) == testbench.TimeSystem && fs.Changed("ntp") {
 		return usageErr(hint, "bench: --ntp and --time-source system contradict each other")
 	}
 	prof, err := emulator.ProfileByName(f.profile)
@@ -200,6 +223,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	defer closeTarget()
 
 	cfg := testbench.Config{Target: tgt, Scenarios: scenarios, MaxSteps: f.maxSteps, MaxAttempts: f.maxAttempts,
+		Parallel: f.parallel, MaxEnrollments: f.maxEnroll,
 		Progress: e.stderr, Stopwatch: e.clock, DriftPPM: f.driftPPM, DriftDays: f.driftDays}
 	var local clock.Clock = e.clock
 	if lab != nil && f.timeSource == "" && !fs.Changed("ntp") {
@@ -208,7 +232,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			return inputErr(err, "is the target's lab clock working?")
 		}
 		local = cfg.Time
-	} else if f.timeSource == testbench.TimeSystem {
+	} else if testbench.TimeKind(f.timeSource) == testbench.TimeSystem {
 		cfg.Time = testbench.RealTime(e.clock, e.clock, testbench.TimeSystem, nil)
 		cfg.TimeSource.Note = "no NTP: the system clock is taken as the truth"
 	} else {

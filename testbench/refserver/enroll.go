@@ -39,7 +39,11 @@ func (s *Server) enroll(account string) (*enrollment, error) {
 		return nil, fmt.Errorf("new secret: %w", err)
 	}
 	secret := secretKey(b32.EncodeToString(raw))
-	pngBytes, err := qrPNG(s.otpauthURI(account, secret))
+	draw := qrPNG
+	if s.opts.QREncoder != nil {
+		draw = s.opts.QREncoder
+	}
+	pngBytes, err := draw(s.otpauthURI(account, secret))
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +96,8 @@ func qrPNG(payload string) ([]byte, error) {
 		}
 	}
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
+	enc := png.Encoder{CompressionLevel: png.BestSpeed} // a two-tone image: speed costs little size
+	if err := enc.Encode(&buf, img); err != nil {
 		return nil, fmt.Errorf("qr png: %w", err)
 	}
 	return buf.Bytes(), nil

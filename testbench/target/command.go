@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/totpemu/totpemu/clock"
@@ -43,13 +44,14 @@ type CommandTarget struct {
 	// so the bench can run it in virtual time. Real verifiers ignore it.
 	Clock clock.Clock
 
-	n int
+	n atomic.Int64
 }
 
 // maxCommandOutput caps what is kept of a command's output.
 const maxCommandOutput = 64 << 10
 
-// Describe names the target.
+// Describe names the target. Its methods are safe for concurrent use: the
+// bench runs up to --parallel commands at once.
 func (c *CommandTarget) Describe() string { return "command " + strings.Join(c.Command, " ") }
 
 // Capabilities: no bind step; enrollments are fresh.
@@ -91,8 +93,7 @@ func (b *capped) Write(p []byte) (int, error) {
 
 // Enroll runs the enroll command, or makes a key.
 func (c *CommandTarget) Enroll(ctx context.Context, account string) (*testbench.Enrollment, error) {
-	c.n++
-	id := strconv.Itoa(c.n)
+	id := strconv.FormatInt(c.n.Add(1), 10)
 	e := &testbench.Enrollment{ID: id, Account: account, Vars: map[string]string{"TOTPEMU_ENROLLMENT": id, "TOTPEMU_ACCOUNT": account}}
 	if len(c.EnrollCommand) == 0 {
 		b := make([]byte, 20)

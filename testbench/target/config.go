@@ -45,6 +45,12 @@ type TargetConfig struct {
 	// reference console offers with --lab. When it answers, the bench runs
 	// in virtual time; when it answers 404, in real time.
 	LabClock string `yaml:"lab_clock"`
+
+	// DatePath is the path of a cheap GET whose answer's Date header tells
+	// the server's clock (any status will do); "" means "/". The bench
+	// brackets the instant its second flips to measure the server's clock
+	// without spending a code.
+	DatePath string `yaml:"date_path"`
 }
 
 // Request is one HTTP request template.
@@ -249,5 +255,6 @@ func RefConsoleConfig(baseURL string, bindCodes int) *TargetConfig {
 			Throttled: []Match{{Status: []int{429}}},
 		},
 		LabClock: "/api/v1/lab/clock",
+		DatePath: "/healthz",
 	}
 }

@@ -107,7 +107,9 @@ func TestConfigTargetRAMShaped(t *testing.T) {
 		t.Errorf("API saw: %q", api.errors)
 	}
 	w := rep.Results.Window
-	if w == nil || w.BackSteps != 2 || w.ForwardSteps != 1 {
+	// The API's Date header is the real clock, not the fake's lab clock:
+	// the window is measured by the codes alone.
+	if w == nil || w.TrueBackSteps != 2 || w.TrueForwardSteps != 1 || w.AcceptedFromS != -30 || w.AcceptedUntilS != 90 {
 		t.Fatalf("window %+v, checks %+v", w, rep.Checks)
 	}
 	if l := rep.Results.Lockout; l.FailuresBeforeLock == nil || *l.FailuresBeforeLock != 4 {

@@ -42,7 +42,11 @@ func NewHTTPTarget(cfg *TargetConfig, client *http.Client) (*HTTPTarget, error) 
 		timeout = d
 	}
 	if client == nil {
-		client = &http.Client{Timeout: timeout}
+		// One keep-alive client for every submission: enough idle
+		// connections for the bench's parallel probes.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 64
+		client = &http.Client{Timeout: timeout, Transport: tr}
 	}
 	return &HTTPTarget{cfg: cfg, client: client, timeout: timeout}, nil
 }
@@ -273,4 +277,23 @@ func (t *HTTPTarget) judge(ctx context.Context, r Request, vars map[string]strin
 		v.RetryAfter = retryAfter(a.header)
 	}
 	return v
+}
+
+// Date asks the server for its time without judging a code: a GET of the
+// config's date_path ("/" by default); any status will do. It returns the
+// answer's Date header, zero when there is none.
+func (t *HTTPTarget) Date(ctx context.Context) (time.Time, error) {
+	p := t.cfg.DatePath
+	if p == "" {
+		p = "/"
+	}
+	a, err := t.do(ctx, Request{Method: http.MethodGet, Path: p}, nil)
+	if err != nil {
+		return time.Time{}, err
+	}
+	d, err := http.ParseTime(a.header.Get("Date"))
+	if err != nil {
+		return time.Time{}, nil
+	}
+	return d, nil
 }

@@ -1,13 +1,19 @@
 package target
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/png"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
 	"github.com/totpemu/totpemu/clock"
 	"github.com/totpemu/totpemu/testbench"
 	"github.com/totpemu/totpemu/testbench/refserver"
@@ -37,14 +43,26 @@ func (c refCase) String() string {
 	return fmt.Sprintf("back=%d,fwd=%d,replay=%s,lockout=%d,bind=%d,offset=%v", c.back, c.fwd, c.replay, c.lockout, c.bind, c.offset)
 }
 
-// benchRefserver runs the bench in virtual time against a reference
-// console with c's policies, in process.
-func benchRefserver(t *testing.T, c refCase, scenarios ...string) *testbench.Report {
+func (c refCase) options() refserver.Options {
+	return refserver.Options{WindowBack: c.back, WindowForward: c.fwd, Replay: c.replay, Lockout: c.lockout,
+		BindCodes: c.bind, ClockOffset: c.offset}
+}
+
+// base is a step edge: the lab clocks start at a chosen phase after it.
+var base = time.Date(2026, 5, 4, 3, 2, 0, 0, time.UTC)
+
+// phases are the starts within a step every correctness test runs at.
+var phases = []time.Duration{0, 5 * time.Second, 14900 * time.Millisecond, 15 * time.Second, 25 * time.Second, 29900 * time.Millisecond}
+
+// benchOpts runs scenarios in virtual time against a reference console
+// with opts, in process, its lab clock started phase into a step; cfg may
+// adjust the run's Config.
+func benchOpts(t testing.TB, opts refserver.Options, phase time.Duration, cfg func(*testbench.Config), scenarios ...string) *testbench.Report {
 	t.Helper()
 	ctx := context.Background()
-	opts := refserver.Options{WindowBack: c.back, WindowForward: c.fwd, Replay: c.replay, Lockout: c.lockout,
-		BindCodes: c.bind, ClockOffset: c.offset, Lab: true,
-		Clock: clock.NewManual(time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC))}
+	opts.Lab = true
+	opts.Clock = clock.NewManual(base.Add(phase))
+	opts.QREncoder = fastQR
 	srv, err := refserver.New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -60,48 +78,99 @@ func benchRefserver(t *testing.T, c refCase, scenarios ...string) *testbench.Rep
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := testbench.Run(ctx, testbench.Config{Target: target, Time: tm, Scenarios: scenarios})
+	c := testbench.Config{Target: target, Time: tm, Scenarios: scenarios}
+	if cfg != nil {
+		cfg(&c)
+	}
+	rep, err := testbench.Run(ctx, c)
 	if err != nil {
-		t.Fatalf("%v: %v", c, err)
+		t.Fatalf("%s: %v", opts.Policy(), err)
+	}
+	for _, ch := range rep.Checks {
+		if len(ch.ID) > 6 && ch.ID[len(ch.ID)-6:] == ".error" {
+			t.Fatalf("%s: %s: %s", opts.Policy(), ch.ID, ch.Detail)
+		}
 	}
 	return rep
 }
 
-// wantWindow is the window the bench must see in true steps: probes sit in the middle
-// of the true step, so a server clock off by d moves the server's step by
-// floor((P/2 + d) / P) whole steps relative to the truth, and the window
-// [-back, +fwd] in the server's steps shows shifted by that much. (A
-// server clock off by whole steps cannot be told apart from an
-// asymmetric window by codes alone: every code answers the same. The
-// server-clock scenario tells them apart with the Date header, and
-// checkRefCase then expects the configured window in the server's steps.)
-func wantWindow(c refCase) (back, fwd int) {
-	const P = 30 * time.Second
-	n := P/2 + c.offset
-	shift := int(n / P)
-	if n < 0 && n%P != 0 {
-		shift--
+// fastQR draws a QR code PNG with gozxing's encoder, several times faster
+// than the console's own (boombuler/barcode): the matrices enroll tens of
+// thousands of devices. The console's encoder is tested on its own, and in
+// every run against the embedded console.
+func fastQR(payload string) ([]byte, error) {
+	hints := map[gozxing.EncodeHintType]interface{}{gozxing.EncodeHintType_ERROR_CORRECTION: "M", gozxing.EncodeHintType_MARGIN: 4}
+	m, err := qrcode.NewQRCodeWriter().Encode(payload, gozxing.BarcodeFormat_QR_CODE, 0, 0, hints)
+	if err != nil {
+		return nil, err
 	}
-	return c.back - shift, c.fwd + shift
+	w, h := m.GetWidth(), m.GetHeight()
+	const px = 4
+	img := image.NewGray(image.Rect(0, 0, w*px, h*px))
+	for y := range h * px {
+		for x := range w * px {
+			if !m.Get(x/px, y/px) {
+				img.Pix[y*img.Stride+x] = 0xff
+			}
+		}
+	}
+	var buf bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	if err := enc.Encode(&buf, img); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// wantEdges is the console's acceptance interval by MEASURING.md: a step
+// window [-b, +f] on a clock off by theta accepts the code of step n from
+// nP - fP - theta to nP + (b+1)P - theta; a window in seconds (behind B,
+// ahead A) from nP - A - theta to nP + P + B - theta.
+func wantEdges(o refserver.Options) (from, until time.Duration) {
+	P := 30 * time.Second
+	if o.WindowInSeconds {
+		return -o.WindowSecondsForward - o.ClockOffset, P + o.WindowSecondsBack - o.ClockOffset
+	}
+	return -time.Duration(o.WindowForward)*P - o.ClockOffset, time.Duration(o.WindowBack+1)*P - o.ClockOffset
+}
+
+// checkEdges requires the edges within tol seconds, the skews that follow,
+// and the configured window in the server's own steps (or in seconds).
+func checkEdges(t testing.TB, name string, o refserver.Options, w *testbench.WindowResult, tol float64) {
+	t.Helper()
+	if w == nil {
+		t.Fatalf("%s: no window result", name)
+	}
+	from, until := wantEdges(o)
+	if math.Abs(w.AcceptedFromS-from.Seconds()) > tol || math.Abs(w.AcceptedUntilS-until.Seconds()) > tol {
+		t.Errorf("%s: edges %+.4f s, %+.4f s, want %+.3f s, %+.3f s (±%.3f)", name, w.AcceptedFromS, w.AcceptedUntilS, from.Seconds(), until.Seconds(), tol)
+	}
+	always := [2]float64{30 - until.Seconds(), -from.Seconds()}
+	if math.Abs(w.AlwaysAcceptedSkewS[0]-always[0]) > tol || math.Abs(w.AlwaysAcceptedSkewS[1]-always[1]) > tol {
+		t.Errorf("%s: always accepted %v, want %v", name, w.AlwaysAcceptedSkewS, always)
+	}
+	if o.WindowInSeconds {
+		if w.Kind != testbench.KindSeconds || w.BackSteps != nil || w.BackSeconds == nil ||
+			math.Abs(*w.BackSeconds-o.WindowSecondsBack.Seconds()) > tol || math.Abs(*w.ForwardSeconds-o.WindowSecondsForward.Seconds()) > tol {
+			t.Errorf("%s: kind %q, window in seconds %v/%v, want %v/%v", name, w.Kind, w.BackSeconds, w.ForwardSeconds, o.WindowSecondsBack, o.WindowSecondsForward)
+		}
+		return
+	}
+	if w.Kind != testbench.KindSteps || w.BackSteps == nil || *w.BackSteps != o.WindowBack || *w.ForwardSteps != o.WindowForward {
+		t.Errorf("%s: kind %q, server steps %v/%v, want %d/%d", name, w.Kind, deref(w.BackSteps), deref(w.ForwardSteps), o.WindowBack, o.WindowForward)
+	}
+}
+
+func deref(p *int) string {
+	if p == nil {
+		return "null"
+	}
+	return fmt.Sprint(*p)
 }
 
 func checkRefCase(t *testing.T, c refCase, rep *testbench.Report) {
 	t.Helper()
-	for _, ch := range rep.Checks {
-		if ch.ID == "enroll.error" || ch.ID == "window.error" || ch.ID == "replay.error" || ch.ID == "lockout.error" || ch.ID == "enroll.key" {
-			t.Fatalf("%v: %s: %s", c, ch.ID, ch.Detail)
-		}
-	}
-	back, fwd := wantWindow(c)
-	w := rep.Results.Window
-	if w == nil || w.BackSteps != back || w.ForwardSteps != fwd {
-		t.Fatalf("%v: window %+v, want back %d forward %d", c, w, back, fwd)
-	}
-	P := 30.0
-	if w.AlwaysAcceptedSkewS != [2]float64{-float64(back) * P, float64(fwd) * P} ||
-		w.SometimesAcceptedSkewS != [2]float64{-float64(back+1) * P, float64(fwd+1) * P} {
-		t.Errorf("%v: skews %v %v", c, w.AlwaysAcceptedSkewS, w.SometimesAcceptedSkewS)
-	}
+	checkEdges(t, c.String(), c.options(), rep.Results.Window, 0.002)
 	l := rep.Results.Lockout
 	if c.lockout == 0 {
 		if l.FailuresBeforeLock != nil {
@@ -133,16 +202,9 @@ func checkRefCase(t *testing.T, c refCase, rep *testbench.Report) {
 	if !*rp.ReformattedCodeRejected {
 		t.Errorf("%v: reformatted code accepted", c)
 	}
-	// With the server's clock measured (its offset within the step from
-	// the flip of acceptance, its whole steps from the Date header), the
-	// window in the server's own steps is the configured one, whatever
-	// the offset.
 	if sc := rep.Results.ServerClock; sc != nil {
-		if sc.BackSteps == nil || *sc.BackSteps != c.back || *sc.ForwardSteps != c.fwd {
-			t.Errorf("%v: window in the server's steps %v/%v, want %d/%d", c, sc.BackSteps, sc.ForwardSteps, c.back, c.fwd)
-		}
-		if d := sc.OffsetS - c.offset.Seconds(); d > 0.002 || d < -0.002 {
-			t.Errorf("%v: server clock offset %+.3f s, want %+.0f s", c, sc.OffsetS, c.offset.Seconds())
+		if sc.OffsetS == nil || math.Abs(*sc.OffsetS-c.offset.Seconds()) > 0.002 {
+			t.Errorf("%v: server clock offset %v, want %+.0f s", c, sc.OffsetS, c.offset.Seconds())
 		}
 	}
 }
@@ -168,44 +230,83 @@ func refMatrix() []refCase {
 	return out
 }
 
+// stratified is a subset of the matrix for -short and the race detector:
+// 864 = 16 windows x 54 (replay, lockout, bind, offset); each of the 54
+// once, rotating the window through all 16.
+func stratified(cases []refCase) []refCase {
+	var sub []refCase
+	for i, c := range cases {
+		if (i/54+i%54)%16 == 0 || i%54 == 0 {
+			sub = append(sub, c)
+		}
+	}
+	return sub
+}
+
 // TestRefserverMatrix runs the whole matrix in virtual time against the
-// reference console in process. With -short, or under the race detector,
-// it runs a stratified subset:
-// every value of every dimension, each pair of window sides, every
-// replay x lockout x bind x offset combination at least once.
+// reference console in process: lockout, window, replay and the server's
+// clock, each configuration started at a phase of its own (the six
+// phases rotate through the matrix). With -short, or under the race
+// detector, a stratified subset.
 func TestRefserverMatrix(t *testing.T) {
 	cases := refMatrix()
 	if len(cases) != 864 {
 		t.Fatalf("matrix has %d cases, want 864", len(cases))
 	}
 	if testing.Short() || raceEnabled {
-		var sub []refCase
-		for i, c := range cases {
-			// 864 = 16 windows x 54 (replay, lockout, bind, offset); keep
-			// each of the 54 once, rotating the window through all 16.
-			if (i/54+i%54)%16 == 0 || i%54 == 0 {
-				sub = append(sub, c)
-			}
-		}
-		cases = sub
+		cases = stratified(cases)
 	}
-	short := testing.Short() || raceEnabled
-	for _, c := range cases {
-		t.Run(c.String(), func(t *testing.T) {
+	for i, c := range cases {
+		ph := phases[i%len(phases)]
+		t.Run(fmt.Sprintf("%v,phase=%v", c, ph), func(t *testing.T) {
 			t.Parallel()
-			scenarios := []string{testbench.ScenarioLockout, testbench.ScenarioWindow, testbench.ScenarioReplay}
-			// The server clock too (every window and offset, each lockout
-			// and bind): in the whole subset, and in the full matrix with
-			// replay by step, where its probes are most constrained.
-			if short || c.replay == refserver.ReplayStep {
-				scenarios = append(scenarios, testbench.ScenarioServerClock)
-			}
-			checkRefCase(t, c, benchRefserver(t, c, scenarios...))
+			rep := benchOpts(t, c.options(), ph, nil, testbench.ScenarioLockout, testbench.ScenarioWindow, testbench.ScenarioReplay, testbench.ScenarioServerClock)
+			checkRefCase(t, c, rep)
 		})
 	}
 }
 
-func checkStatus(rep *testbench.Report, id string) string {
+// TestRefserverMatrixPhases: every configuration of the matrix, started
+// at each of the six phases of a step, with --scenario window alone,
+// reports the configured window in the server's own steps and the right
+// edges (to the millisecond in virtual time).
+func TestRefserverMatrixPhases(t *testing.T) {
+	cases := refMatrix()
+	if testing.Short() || raceEnabled {
+		cases = stratified(cases)
+	}
+	for _, c := range cases {
+		t.Run(c.String(), func(t *testing.T) {
+			t.Parallel()
+			for _, ph := range phases {
+				rep := benchOpts(t, c.options(), ph, nil, testbench.ScenarioWindow)
+				checkEdges(t, fmt.Sprintf("%v,phase=%v", c, ph), c.options(), rep.Results.Window, 0.002)
+			}
+		})
+	}
+}
+
+// TestRefserverSecondsWindows: the console's windows in seconds as ROTP
+// takes them, {15/0, 10/10, 45/0, 0/20} s, on an exact clock and one off
+// by a fraction of a step, at each phase: the edges to ±0.01 s, reported
+// as a window in seconds.
+func TestRefserverSecondsWindows(t *testing.T) {
+	for _, w := range [][2]int{{15, 0}, {10, 10}, {45, 0}, {0, 20}} {
+		for _, off := range []time.Duration{0, 13400 * time.Millisecond} {
+			o := refserver.Options{WindowInSeconds: true, WindowSecondsBack: time.Duration(w[0]) * time.Second,
+				WindowSecondsForward: time.Duration(w[1]) * time.Second, ClockOffset: off, Replay: refserver.ReplayStep, Lockout: 5}
+			name := fmt.Sprintf("behind=%ds,ahead=%ds,offset=%v", w[0], w[1], off)
+			t.Run(name, func(t *testing.T) {
+				for _, ph := range phases {
+					rep := benchOpts(t, o, ph, nil, testbench.ScenarioWindow)
+					checkEdges(t, fmt.Sprintf("%s,phase=%v", name, ph), o, rep.Results.Window, 0.01)
+				}
+			})
+		}
+	}
+}
+
+func checkStatus(rep *testbench.Report, id string) testbench.Status {
 	for _, c := range rep.Checks {
 		if c.ID == id {
 			return c.Status

@@ -3,11 +3,15 @@ package target
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/totpemu/totpemu/testbench"
 	"github.com/totpemu/totpemu/testbench/refserver"
 )
 
+// TestEmbeddedDefault: the default run (what "totpemu bench" does) against
+// the embedded console over loopback HTTP in virtual time: every scenario,
+// the default policy's figures, no failed check, well under a second.
 func TestEmbeddedDefault(t *testing.T) {
 	ctx := context.Background()
 	opts := refserver.DefaultOptions()
@@ -26,39 +30,69 @@ func TestEmbeddedDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range rep.Checks {
-		t.Logf("%s %s %s", c.ID, c.Status, c.Detail)
-	}
-	t.Logf("%+v %+v %+v %v", rep.Results.Window, rep.Results.Replay, rep.Results.Lockout, rep.Submissions)
-}
-
-// TestSubmissionsMinimal pins the codes each scenario submits against the
-// reference console's default policy (window 1 back and 1 forward, replay
-// by step, lockout after 5, bind with 2 codes), each count derived by
-// hand as the least that answers the scenario's questions.
-func TestSubmissionsMinimal(t *testing.T) {
-	rep := benchRefserver(t, refCase{1, 1, refserver.ReplayStep, 5, 2, 0}, testbench.ScenarioEnroll, testbench.ScenarioLockout, testbench.ScenarioWindow, testbench.ScenarioReplay)
-	want := map[string]int{
-		// bind 2, login 1
-		testbench.ScenarioEnroll: 3,
-		// bind 2, 5 wrong, the 6th answered "locked", a right code while
-		// locked; a fresh enrollment: bind 2, 4 wrong, right, wrong, right
-		testbench.ScenarioLockout: 2 + 5 + 1 + 1 + 2 + 4 + 1 + 1 + 1,
-		// bind 2, k=0 accepted, +1 accepted, +2 refused, -1 accepted,
-		// -2 refused
-		testbench.ScenarioWindow: 2 + 5,
-		// bind 2, a code accepted, the same again, 2 reformats, the older
-		// step
-		testbench.ScenarioReplay: 2 + 1 + 1 + 2 + 1,
-	}
-	for s, n := range want {
-		if rep.Submissions[s] != n {
-			t.Errorf("%s submitted %d codes, want %d", s, rep.Submissions[s], n)
+		if c.Status == testbench.Fail {
+			t.Errorf("%s failed: %s", c.ID, c.Detail)
 		}
 	}
-	if len(rep.Submissions) != len(want) {
-		t.Errorf("submissions %v, want only %v", rep.Submissions, want)
+	checkEdges(t, "default", opts, rep.Results.Window, 0.002)
+	if d := rep.Results.Drift; d == nil || d.FirstRefusedDay == nil || *d.FirstRefusedDay != 18 {
+		t.Errorf("drift %+v, want refused from day 18", d)
 	}
-	if rep.Enrollments != 5 {
-		t.Errorf("%d enrollments, want 5 (enroll, lockout, lockout reset, window, replay)", rep.Enrollments)
+	if b := rep.Results.Boundary; b == nil || b.RefusalProbabilityByLatencyS["10"] != 0 {
+		t.Errorf("boundary %+v", b)
 	}
+	t.Logf("submissions %v, %d enrollments, timing %+v", rep.Submissions, rep.Enrollments, rep.Timing)
+}
+
+// TestSubmissions bounds the codes each scenario submits against the
+// reference console's default policy (window 1 back and 1 forward,
+// replay by step, lockout after 5, bind with 2 codes) at every phase:
+// the counts the issue allows, 1.5 times those of the bench before the
+// acceptance engine (enroll 3, lockout 18, window 7 and server clock 27
+// for the same results, replay 7, boundary 12, drift 20: 94 in all).
+func TestSubmissions(t *testing.T) {
+	limit := map[string]int{
+		testbench.ScenarioEnroll: 3, testbench.ScenarioLockout: 18 * 3 / 2,
+		testbench.ScenarioWindow: (7 + 27) * 3 / 2, testbench.ScenarioReplay: 7 * 3 / 2,
+		testbench.ScenarioServerClock: 0, testbench.ScenarioBoundary: 0, testbench.ScenarioDrift: 20 * 3 / 2,
+		"setup": 3,
+	}
+	for _, ph := range phases {
+		rep := benchOpts(t, refserver.DefaultOptions(), ph, nil)
+		total := 0
+		for s, n := range rep.Submissions {
+			total += n
+			if l, ok := limit[s]; !ok || n > l {
+				t.Errorf("phase %v: %s submitted %d codes, over %d", ph, s, n, l)
+			}
+		}
+		if total > 94*3/2 {
+			t.Errorf("phase %v: %d codes in all, over %d", ph, total, 94*3/2)
+		}
+		t.Logf("phase %v: %v (total %d), %d enrollments, virtual waiting %.0f s", ph, rep.Submissions, total, rep.Enrollments, rep.Timing.WaitingS)
+	}
+}
+
+// TestVirtualDefaultRunFast: the virtual-time default run stays under
+// 0.3 s of wall time (the median of five, in process).
+func TestVirtualDefaultRunFast(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("a timing: not under -short or the race detector")
+	}
+	var walls []time.Duration
+	for range 5 {
+		t0 := time.Now()
+		benchOpts(t, refserver.DefaultOptions(), 11*time.Second, nil)
+		walls = append(walls, time.Since(t0))
+	}
+	slow := 0
+	for _, w := range walls {
+		if w > 300*time.Millisecond {
+			slow++
+		}
+	}
+	if slow > 2 {
+		t.Errorf("default virtual run took %v", walls)
+	}
+	t.Logf("default virtual runs: %v", walls)
 }

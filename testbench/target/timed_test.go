@@ -1,52 +1,14 @@
 package target
 
 import (
-	"context"
 	"math"
-	"net/http"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/totpemu/totpemu/clock"
 	"github.com/totpemu/totpemu/testbench"
 	"github.com/totpemu/totpemu/testbench/refserver"
 )
-
-// benchOpts runs scenarios in virtual time against a reference console
-// with opts, in process; cfg may adjust the run's Config.
-func benchOpts(t *testing.T, opts refserver.Options, cfg func(*testbench.Config), scenarios ...string) *testbench.Report {
-	t.Helper()
-	ctx := context.Background()
-	opts.Lab = true
-	opts.Clock = clock.NewManual(time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC))
-	srv, err := refserver.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	target, lab, err := RefConsole(ctx, "http://refserver.test", &http.Client{Transport: inProcess{srv}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tm, err := testbench.VirtualTime(ctx, lab)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := testbench.Config{Target: target, Time: tm, Scenarios: scenarios}
-	if cfg != nil {
-		cfg(&c)
-	}
-	rep, err := testbench.Run(ctx, c)
-	if err != nil {
-		t.Fatalf("%s: %v", opts.Policy(), err)
-	}
-	for _, ch := range rep.Checks {
-		if ch.Status == testbench.Fail && (ch.ID == "boundary.error" || ch.ID == "drift.error" || ch.ID == "server-clock.error" || ch.ID == "window.error") {
-			t.Fatalf("%s: %s: %s", opts.Policy(), ch.ID, ch.Detail)
-		}
-	}
-	return rep
-}
 
 // handRefusal is the chance, by hand: a code read at a uniformly random
 // phase p in [0, P) of its step is judged L later by a server whose
@@ -74,7 +36,7 @@ func TestBoundaryRefusalByHand(t *testing.T) {
 	}
 	for _, c := range cases {
 		opts := refserver.Options{WindowBack: c.back, WindowForward: c.fwd, Replay: refserver.ReplayStep, Lockout: 5, BindCodes: 2, ClockOffset: c.offset}
-		rep := benchOpts(t, opts, nil, testbench.ScenarioServerClock, testbench.ScenarioBoundary)
+		rep := benchOpts(t, opts, 7*time.Second, nil, testbench.ScenarioServerClock, testbench.ScenarioBoundary)
 		b := rep.Results.Boundary
 		if b == nil {
 			t.Fatalf("%+v: no boundary result: %+v", c, rep.Checks)
@@ -82,17 +44,9 @@ func TestBoundaryRefusalByHand(t *testing.T) {
 		for _, l := range []int{2, 5, 10, 20} {
 			want := handRefusal(c.back, c.fwd, float64(l), c.offset.Seconds())
 			got := b.RefusalProbabilityByLatencyS[strconv.Itoa(l)]
-			if math.Abs(got-want) > 1.0/300+1e-9 {
+			if math.Abs(got-want) > 1e-4 {
 				t.Errorf("back=%d fwd=%d offset=%v latency=%ds: refusal %.4f, by hand %.4f", c.back, c.fwd, c.offset, l, got, want)
 			}
-		}
-		for _, s := range b.Samples {
-			if s.Accepted != s.Predicted {
-				t.Errorf("%+v: sample %+v answered otherwise than predicted", c, s)
-			}
-		}
-		if len(b.Samples) < 4 {
-			t.Errorf("%+v: %d samples submitted, want at least one per latency", c, len(b.Samples))
 		}
 	}
 }
@@ -113,7 +67,7 @@ func TestDriftFirstRefusedDay(t *testing.T) {
 			want++
 		}
 		opts := refserver.Options{WindowBack: 1, WindowForward: fwd, Replay: refserver.ReplayStep, Lockout: 5, BindCodes: 2}
-		rep := benchOpts(t, opts, nil, testbench.ScenarioDrift)
+		rep := benchOpts(t, opts, 7*time.Second, nil, testbench.ScenarioDrift)
 		d := rep.Results.Drift
 		if d == nil || d.FirstRefusedDay == nil || *d.FirstRefusedDay != want {
 			t.Fatalf("window -1/+%d, %g ppm: drift %+v, want first refused day %d", fwd, ppm, d, want)
@@ -136,7 +90,7 @@ func TestDriftFirstRefusedDay(t *testing.T) {
 func TestDriftResyncTracks(t *testing.T) {
 	for _, ppm := range []float64{20, -35} {
 		opts := refserver.Options{WindowBack: 1, WindowForward: 1, Replay: refserver.ReplayStep, Lockout: 5, BindCodes: 2, Resync: true}
-		rep := benchOpts(t, opts, func(c *testbench.Config) { c.DriftPPM = ppm }, testbench.ScenarioDrift)
+		rep := benchOpts(t, opts, 7*time.Second, func(c *testbench.Config) { c.DriftPPM = ppm }, testbench.ScenarioDrift, testbench.ScenarioWindow)
 		d := rep.Results.Drift
 		if d == nil || d.ServerTracksDrift == nil || !*d.ServerTracksDrift || d.FirstRefusedDay != nil {
 			t.Fatalf("resync, %g ppm: drift %+v, want tracked and never refused", ppm, d)
@@ -147,30 +101,32 @@ func TestDriftResyncTracks(t *testing.T) {
 		// The window is measured as configured, not as the device's
 		// re-centred window (each accept beyond the first step is checked
 		// on a fresh enrollment).
-		if w := rep.Results.Window; w == nil || w.BackSteps != 1 || w.ForwardSteps != 1 {
-			t.Errorf("resync: window %+v, want 1/1", w)
-		}
+		checkEdges(t, "resync", opts, rep.Results.Window, 0.002)
 		t.Logf("%g ppm: predicted day %d, %d days sampled", ppm, *d.PredictedFirstRefusedDay, len(d.Days))
 	}
 }
 
 // TestServerClockVirtual: in virtual time the server's offset is found to
-// the millisecond, and with the Date header its whole steps: the window
-// in the server's own steps is the configured one.
+// the millisecond from the Date header, the edges agree, and the window
+// in the server's own steps is the configured one, at every phase.
 func TestServerClockVirtual(t *testing.T) {
-	for _, off := range []time.Duration{-40 * time.Second, -7 * time.Second, 0, 13 * time.Second, 17 * time.Second, 15 * time.Second, 95*time.Second + 250*time.Millisecond} {
+	for _, off := range []time.Duration{-40 * time.Second, -7 * time.Second, 0, 13400 * time.Millisecond, 17 * time.Second, 15 * time.Second, 95*time.Second + 250*time.Millisecond} {
 		opts := refserver.Options{WindowBack: 2, WindowForward: 1, Replay: refserver.ReplayStep, Lockout: 3, BindCodes: 2, ClockOffset: off}
-		rep := benchOpts(t, opts, nil, testbench.ScenarioLockout, testbench.ScenarioServerClock)
-		s := rep.Results.ServerClock
-		if s == nil {
-			t.Fatalf("offset %v: no result: %+v", off, rep.Checks)
+		for _, ph := range phases {
+			rep := benchOpts(t, opts, ph, nil, testbench.ScenarioLockout, testbench.ScenarioServerClock)
+			s := rep.Results.ServerClock
+			if s == nil {
+				t.Fatalf("offset %v: no result: %+v", off, rep.Checks)
+			}
+			if s.OffsetS == nil || math.Abs(*s.OffsetS-off.Seconds()) > 0.002 || s.UncertaintyS > 0.01 || s.Source != "date-header+codes" {
+				t.Errorf("offset %v, phase %v: found %v ± %.4f from %s", off, ph, s.OffsetS, s.UncertaintyS, s.Source)
+			}
+			if s.BackSteps == nil || *s.BackSteps != 2 || *s.ForwardSteps != 1 {
+				t.Errorf("offset %v, phase %v: server window %v/%v, want 2/1", off, ph, deref(s.BackSteps), deref(s.ForwardSteps))
+			}
+			if n := rep.Submissions[testbench.ScenarioServerClock]; n != 0 {
+				t.Errorf("offset %v: server-clock submitted %d codes; the Date header needs none", off, n)
+			}
 		}
-		if math.Abs(s.OffsetS-off.Seconds()) > 0.002 || s.UncertaintyS > 0.01 {
-			t.Errorf("offset %v: found %+.4f s ± %.4f", off, s.OffsetS, s.UncertaintyS)
-		}
-		if s.BackSteps == nil || *s.BackSteps != 2 || *s.ForwardSteps != 1 {
-			t.Errorf("offset %v: server window %v/%v, want 2/1", off, s.BackSteps, s.ForwardSteps)
-		}
-		t.Logf("offset %v: %+.3f s ± %.3f in %d rounds, %d codes", off, s.OffsetS, s.UncertaintyS, s.Rounds, rep.Submissions[testbench.ScenarioServerClock])
 	}
 }
