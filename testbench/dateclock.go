@@ -8,9 +8,9 @@ import (
 
 // Date header search parameters.
 const (
-	dateRealK       = 8                     // requests per round in real time
-	dateRealRounds  = 6                     // rounds at most (one second each)
-	dateRealWidth   = 2 * time.Millisecond  // stop once theta is bracketed this tightly
+	dateRealK       = 16                    // requests per round in real time
+	dateRealRounds  = 5                     // rounds at most (about a second each)
+	dateRealWidth   = 4 * time.Millisecond  // stop once theta is bracketed this tightly
 	dateVirtRounds  = 30                    // virtual time bisects, one request a round
 	dateVirtWidth   = 2 * time.Microsecond  //
 	dateRequestLead = 60 * time.Millisecond // a round is planned this far ahead

@@ -1,72 +1,94 @@
 // Package testbench measures what a TOTP server really accepts: enrollment,
-// the skew window, replay protection and lockout, and, driven by time, the
-// server's own clock, the 30 s boundary under typing latency and a
+// lockout, a code's acceptance interval (the window), replay protection,
+// the server's own clock, the 30 s boundary under typing latency and a
 // drifting token, against any target.
 //
+// # The model
+//
+// One picture fits every verifier (MEASURING.md): the code of true step n
+// is accepted while the true time t is in [nP + from, nP + until). The
+// bench measures the two edges, from and until; model.go derives the rest
+// from them: the device clock errors always accepted [P - until, -from]
+// and sometimes accepted (-until, P - from), the steps of true time
+// accepted at every phase, the refusal chance for a typing latency L, the
+// first day a drifting token is refused. With the server's clock offset
+// theta (its Date header), a step window's edges are a whole number of
+// steps from the server's step edges: back = (until+theta)/P - 1, forward
+// = -(from+theta)/P; where those are not whole numbers the window is in
+// seconds, as Ruby's ROTP takes it (scenario_window.go: classify).
+//
+// # Targets
+//
 // A Target (target.go) is the server under test: Enroll returns the key
-// material it showed (a QR image, an otpauth URI, a manual key), Bind
-// completes enrollment with one or two codes, Verify judges a code. Each
-// answer is a Verdict: Accepted, Rejected, Locked, Throttled ("slow down",
-// not a judgement) or Error. The targets themselves live in package
-// testbench/target (HTTP APIs from a config, the reference console,
-// commands, the embedded console); this package imports neither net/http,
-// yaml, os/exec nor the reference console.
+// material it showed, Bind completes enrollment with one or two codes,
+// Verify judges a code; each answer is a Verdict (Accepted, Rejected,
+// Locked, Throttled: "slow down", not a judgement; Error). Targets are used
+// concurrently, on different enrollments. A Dater also tells the server's
+// Date header; a LabClock lets the bench set the target's clock (virtual
+// time). The targets themselves live in testbench/target; this package
+// imports neither net/http, yaml, os/exec nor the reference console.
 //
-// Time (time.go): scenarios take the truth from a Time and ask it to wait.
-// VirtualTime drives a target's LabClock: Wait advances the bench's clock
-// and the target's together and costs nothing. RealTime sleeps, with the
-// truth from NTP (the local clock's measured offset goes in the report) or
-// from the system clock.
+// # The timeline
 //
-// Scenarios (scenario_*.go) run in the order enroll, lockout, window,
-// replay: the lockout count spreads the window's probes over enrollments,
-// and replay needs two steps known to be in the window. They probe through
-// a prober (prober.go: enrollments and binds; judge.go: submitting and
-// judging; pacing.go: steps and waiting; sniff.go: what the target shows
-// of itself, and the codes), which applies MEASURING.md:
+// Run (bench.go) starts every scenario of the table (scenarios.go) at once
+// on one timeline (timeline.go): each probe waits for its own true instant
+// with until, so the waits overlap instead of adding up. Real time sleeps;
+// in virtual time nothing sleeps: when every participant is parked, the
+// timeline advances the Time (time.go) and the target's lab clock to the
+// earliest instant asked for. Futures carry what one scenario needs of
+// another (the lockout count, the edges, the Date clock), and waiting on
+// one parks too. One code path serves both kinds of time.
 //
-//   - codes are chosen by step offset k from the true step, each probe in
-//     the middle of a step (virtual time) or away from its edges (real time);
-//   - an accept always counts; a refusal counts only when it is clean: the
-//     code never accepted on that enrollment and its step after every step
-//     accepted there (bind included), unless the target has shown that it
-//     ignores such codes (facts). Otherwise the prober waits until the
-//     probe is clean and asks again;
-//   - a bind is searched for at offsets 0, 1, -1, ... when the current
-//     codes are refused (a server whose clock is off);
-//   - enrollments are replaced before the lockout count is reached;
-//     a lock is waited out when a fresh enrollment comes locked too;
-//   - Throttled answers are backed off as Retry-After says, errors retried
-//     a bounded number of times, every code submitted counted per scenario;
-//   - in real time, a first check (sniff) re-submits a code to learn if the
-//     target remembers codes at all: if not, nothing ever needs to wait;
-//     otherwise the scenarios' enrollments are bound together (prebind) so
-//     their waits overlap.
+// # The books
 //
-// The window is measured relative to the true step at the probe. A server
-// whose own clock is off by whole steps shows its window shifted by them
-// (codes alone cannot tell the two apart); the skew ranges are then what a
-// device with a given clock error really gets.
+// The bench keeps the books of every enrollment (pool.go): the codes and
+// steps each consumed, its refusals against the lockout count, its lock,
+// whether its window is still where its bind left it (pristine). A
+// refusal counts as evidence only when nothing consumed can explain it;
+// scenarios lease an enrollment for a probe (the one that serves soonest,
+// or a fresh one bound now, within Config.MaxEnrollments) and submit
+// through send (submit.go), which waits out locks that cover every
+// enrollment, backs off on "slow down", retries errors a bounded number of
+// times, counts the codes per scenario and keeps the books. Binds aim at
+// the middle of the server's own step; enrollments for upper edges are
+// bound with the oldest codes accepted so that later steps are clean
+// sooner, unless the target re-centres a window on drift (RFC 6238
+// section 6; a one-code check in edges.go).
 //
-// The time-driven scenarios run after replay, each measuring the window
-// first when it was not asked for. frame.go holds what they share: frame,
-// the bench's model of the target (a code of step c judged at true
-// instant s is accepted when c - floor((s + r)/P) is in the window [lo,
-// hi] measured at mid-step, r the server clock's offset modulo P), and
-// submitAt, a code submitted at a chosen true instant with its round trip
-// timed. scenario_serverclock.go finds r from where acceptance of the
-// oldest accepted code flips (rounds of staggered enrollments in real
-// time, bisection in virtual time) and the whole steps from the HTTP Date
-// header (Verdict.Date); scenario_boundary.go computes the phase x latency
-// grid from the frame and submits the two sides of each flip;
-// scenario_drift.go uses a drifting token (clock.Drift) once a day at the
-// worst moment of the server's step, and synced phones.
+// # Measuring
 //
-// Run (runner.go) returns a Report (report.go): results per scenario,
-// named checks (pass, warn, fail, skip), codes submitted per scenario.
+//   - edges.go brackets the two edges: the accepted binds give a first
+//     point; the lower edge is bracketed to a step at once with future
+//     codes (clean on any enrollment), the upper edge with old codes where
+//     the target remembers none; then both are crossed at planned instants,
+//     first the hypothesis that they sit on the server's step edges (its
+//     Date clock, or a synced clock without one), then, refuted, points
+//     spread across the bracket (one, a bisection, in virtual time).
+//     Answers bracket an edge by when they were sent and received, so the
+//     round trip is in the uncertainty.
+//   - dateclock.go brackets the instant the Date header's second flips
+//     (htpdate's method): theta to a few milliseconds, no code spent.
+//   - right.go finds codes surely accepted (between the edges' inner
+//     bounds) for the scenarios that need a right code, and wrong ones.
+//
+// Scenarios (scenario_*.go): enroll as a person would (timed); lockout
+// (publishes the count at once, then right codes once the edges are
+// known); window and server-clock (the edges and the Date clock, read
+// together); replay (codes surely in the window, so only a replay rule
+// can refuse them); boundary (closed form); drift (a token on one
+// enrollment at the worst moment of each day sampled, planned from the
+// edges' first guess and checked against the measured ones; synced
+// phones).
+//
+// Run returns a Report (report.go): results per scenario, named checks
+// (pass, warn, fail, skip), codes submitted per scenario, timing.
 // WriteText and WriteJSON (report_text.go, report_timed.go), WriteJUnit
 // (report_junit.go) and WriteHTML (report_html.go: inline SVG charts, no
 // fetch) render it. CheckExpectations (expect.go) adds a check per
-// --expect condition (ParseExpectation: NAME[@ARG] OP VALUE). New
-// scenarios add a name to Scenarios, a case in Run and a field in Results.
+// --expect condition (ParseExpectation: NAME[@ARG] OP VALUE).
+//
+// Tests use testbench/internal/fake, an in-memory server whose policies
+// are fields, in virtual time and, for the real-time path, inside
+// testing/synctest bubbles; testbench/target runs the bench against the
+// reference console in process and over loopback in real time.
 package testbench

@@ -17,7 +17,7 @@ const (
 	realTarget   = 450 * time.Millisecond // stop once an edge is bracketed this tightly (±0.225 s)
 	virtualTarge = 2500 * time.Microsecond
 	realLead     = 40 * time.Millisecond // a probe is planned at least this far ahead
-	maxRealK     = 8                     // points per round in real time without a hypothesis
+	maxRealK     = 10                    // points per round in real time without a hypothesis
 	maxRounds    = 40
 )
 
@@ -380,7 +380,9 @@ func (s *edgeSearch) coarseUpper(ctx context.Context) error {
 		// Enrollments bound now with the oldest codes accepted: their
 		// binds bracket the edge from below, and their later steps are
 		// clean soonest.
-		if err := s.a.prebind(ctx, 2, true); err != nil {
+		// Three: the pair that tests a candidate edge, and the one the
+		// check for drift tracking spends.
+		if err := s.a.prebind(ctx, 3, true); err != nil {
 			return err
 		}
 		s.absorb()
@@ -521,11 +523,12 @@ func (s *edgeSearch) refine(ctx context.Context) error {
 func (s *edgeSearch) plan(br bracket, P time.Duration) []time.Duration {
 	eps := s.eps
 	if c, ok := s.candidate(br, P); ok {
+		// A point already answered (within half of eps) is not asked again.
 		var pts []time.Duration
-		if c-eps > br.lo {
+		if c-eps > br.lo+eps/2 {
 			pts = append(pts, c-eps)
 		}
-		if c+eps < br.hi {
+		if c+eps < br.hi-eps/2 {
 			pts = append(pts, c+eps)
 		}
 		if len(pts) > 0 {
@@ -534,7 +537,8 @@ func (s *edgeSearch) plan(br bracket, P time.Duration) []time.Duration {
 	}
 	k := 1
 	if !s.a.b.tl.tm.Virtual() {
-		k = int(min(int64(maxRealK), max(1, int64(br.width()/s.target())-1)))
+		// Enough points that the next bracket is within the target.
+		k = int(min(int64(maxRealK), max(1, ceilDiv(int64(br.width()), int64(s.target()))-1)))
 	}
 	if s.upper && !br.hiSeen && br.width() > P {
 		// Nothing refused yet: step up a period at a time.
@@ -599,18 +603,43 @@ func (s *edgeSearch) cross(ctx context.Context, pts []time.Duration) error {
 			chains[i%n] = append(chains[i%n], x)
 		}
 	}
-	errs := make([]error, len(chains))
-	g := b.tl.newGroup()
-	for i, ch := range chains {
-		g.spawn(func() { errs[i] = s.chain(ctx, ch) })
-	}
-	if err := g.wait(ctx); err != nil {
-		return err
-	}
-	for _, err := range errs {
-		if err != nil {
+	// A round is one crossing: a point whose enrollment can only make it
+	// a step later is left to the next round, unless none could make it.
+	// Enrollments are leased in the order of the points, the first (for an
+	// upper edge, the one expected accepted) first: it gets the soonest.
+	deadline := b.tl.now().Add(3 * b.period / 2)
+	for range 2 {
+		errs := make([]error, len(chains))
+		sent := make([]bool, len(chains))
+		g := b.tl.newGroup()
+		for i, ch := range chains {
+			d, n, err := s.leaseFor(ctx, ch)
+			if err != nil {
+				return err
+			}
+			if !deadline.IsZero() && stepStart(n, b.period).Add(ch[0]).After(deadline) {
+				s.a.release(d)
+				continue
+			}
+			g.spawn(func() {
+				defer s.a.release(d)
+				sent[i], errs[i] = s.chain(ctx, d, n, ch)
+			})
+		}
+		if err := g.wait(ctx); err != nil {
 			return err
 		}
+		any := false
+		for i, err := range errs {
+			if err != nil {
+				return err
+			}
+			any = any || sent[i]
+		}
+		if any {
+			return nil
+		}
+		deadline = time.Time{}
 	}
 	return nil
 }
@@ -622,8 +651,9 @@ func (s *edgeSearch) useful(x time.Duration) bool {
 	return x > s.br.lo && x < s.br.hi
 }
 
-// chain submits one code of one enrollment at the points xs, in order.
-func (s *edgeSearch) chain(ctx context.Context, xs []time.Duration) error {
+// leaseFor leases the pristine enrollment that can serve the first of xs
+// soonest, and the step whose code it submits.
+func (s *edgeSearch) leaseFor(ctx context.Context, xs []time.Duration) (*device, int64, error) {
 	b := s.a.b
 	P := b.period
 	lead := realLead
@@ -640,12 +670,23 @@ func (s *edgeSearch) chain(ctx context.Context, xs []time.Duration) error {
 	}
 	d, err := s.a.lease(ctx, lease{pristine: true, refusals: max(1, len(xs)-1), oldest: s.upper, notOld: !s.upper, at: at})
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	defer s.a.release(d)
 	b.mu.Lock()
 	n := stepFor(d, b.tl.now())
 	b.mu.Unlock()
+	return d, n, nil
+}
+
+// chain submits on d the code of step n at the points xs, in order, and
+// reports whether it sent anything.
+func (s *edgeSearch) chain(ctx context.Context, d *device, n int64, xs []time.Duration) (bool, error) {
+	b := s.a.b
+	P := b.period
+	stepFor := func(d *device, now time.Time) int64 {
+		return b.cleanStepLocked(d, firstStepAtOrAfter(now, xs[0], P, -1<<62))
+	}
+	sent := false
 	tol := realEps / 2
 	if b.tl.tm.Virtual() {
 		tol = 0
@@ -654,14 +695,14 @@ func (s *edgeSearch) chain(ctx context.Context, xs []time.Duration) error {
 	for i := 0; i < len(xs); i++ {
 		x := xs[i]
 		if !s.useful(x) {
-			return nil
+			return sent, nil
 		}
 		when := stepStart(n, P).Add(x)
 		if err := b.tl.until(ctx, when, s.a.name, s.why()); err != nil {
-			return err
+			return sent, err
 		}
 		if !s.useful(x) {
-			return nil
+			return sent, nil
 		}
 		an, err := s.a.sendBy(ctx, d, false, func(time.Time) ([]string, int64) { return []string{d.code(n)}, n }, when.Add(tol))
 		if errors.Is(err, errStale) && stale < 8 {
@@ -676,14 +717,15 @@ func (s *edgeSearch) chain(ctx context.Context, xs []time.Duration) error {
 			continue
 		}
 		if err != nil {
-			return err
+			return sent, err
 		}
+		sent = true
 		s.record(an)
 		if an.v.Outcome != Rejected {
-			return nil // accepted (the code is used) or locked
+			return sent, nil // accepted (the code is used) or locked
 		}
 	}
-	return nil
+	return sent, nil
 }
 
 func (s *edgeSearch) why() string {

@@ -76,20 +76,27 @@ func runDrift(ctx context.Context, a *actor) (any, []Check, error) {
 	var tokErr error
 	ppm, maxDays := b.cfg.DriftPPM, b.cfg.DriftDays
 	res := &DriftResult{PPM: ppm, MaxDays: maxDays, Days: []DriftDay{}, Phones: []PhoneRun{}}
-	tok, err := a.lease(ctx, lease{pristine: true, refusals: 1, fresh: true})
+	tok, err := a.lease(ctx, lease{pristine: true, refusals: 1, fresh: true, oldest: true})
 	if err != nil {
 		return nil, nil, err
 	}
 	defer a.release(tok)
-	gs, err := a.guessedEdges(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("not run: the window was not measured: %w", err)
-	}
-	P := gs.period
-	guessed := gs.firstRefusedDay(ppm, maxDays)
+	a.startEdges(ctx)
+	var guessed *int
 	g.spawn(func() {
 		var lastK int64
+		P := b.period
 		for d := 1; d <= maxDays; d++ {
+			if d == 2 {
+				// Day 1 is sampled whatever the edges: the days after
+				// wait for their guess.
+				gs, err := a.guessedEdges(ctx)
+				if err != nil {
+					tokErr = fmt.Errorf("not run: the window was not measured: %w", err)
+					return
+				}
+				guessed = gs.firstRefusedDay(ppm, maxDays)
+			}
 			off := driftOffset(ppm, d)
 			k := floorDiv(int64(off), int64(P))
 			pred := guessed != nil && *guessed == d
@@ -169,7 +176,7 @@ func (a *actor) phoneRun(ctx context.Context, name string, days []int, ppm float
 		return PhoneRun{}, err
 	}
 	run := PhoneRun{Profile: name, Days: []DriftDay{}, AllAccepted: true}
-	d, err := a.lease(ctx, lease{pristine: true, refusals: 1, fresh: true})
+	d, err := a.lease(ctx, lease{pristine: true, refusals: 1, fresh: true, oldest: true})
 	if err != nil {
 		return run, err
 	}

@@ -43,6 +43,7 @@ type ServerClockResult struct {
 }
 
 func runServerClock(ctx context.Context, a *actor) (any, []Check, error) {
+	a.startEdges(ctx) // at once: its first probes do not wait for the Date header
 	dc, err := a.dateClock(ctx)
 	if err != nil {
 		return nil, nil, err

@@ -199,6 +199,12 @@ func (b *bench) hullLocked() (lo, hi time.Duration, ok bool) {
 			hi = xl
 		}
 	}
+	if lo > hi {
+		// One answer, judged somewhere between sent and received: its
+		// middle stands for the stretch.
+		lo = lo + (hi-lo)/2
+		hi = lo
+	}
 	return lo, hi, len(b.evidence) > 0
 }
 
@@ -306,14 +312,32 @@ func (a *actor) bindOldest(ctx context.Context, d *device, search bool) (*device
 			break
 		}
 		v, nd, err := a.bindOnce(ctx, d, func(now time.Time) int64 {
-			// The step whose x is in (hi, hi+P]: older than any seen.
-			return firstStepAtOrAfter(now, hi+P, P, -1<<62)
+			// A step older than any seen: the step whose x is nearest
+			// hi+P (the hull's top was seen a little while ago).
+			return stepNear(now, hi+P, P)
 		})
 		if err != nil {
 			return nil, err
 		}
 		d = nd
 		if v.Outcome != Accepted {
+			// Refused: this one goes to the pool bound as usual (it has a
+			// refusal on its books), a fresh one takes the oldest codes,
+			// when the budget allows.
+			b.mu.Lock()
+			spent := b.nEnroll >= b.cfg.MaxEnrollments
+			b.mu.Unlock()
+			if spent {
+				break
+			}
+			bd, err := a.bind(ctx, d, false)
+			if err != nil {
+				return nil, err
+			}
+			a.release(bd)
+			if d, err = a.enroll(ctx); err != nil {
+				return nil, err
+			}
 			break
 		}
 		// Accepted: keep it in the pool, and go on back with another
@@ -334,8 +358,14 @@ func (a *actor) bindOldest(ctx context.Context, d *device, search bool) (*device
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		_, hi, _ := b.hullLocked()
-		// The largest x at most hi.
-		return ceilDiv(int64(now.Sub(stepStart(0, P))-hi), int64(P))
+		// The largest x at most hi, or a little above it (the stretch's
+		// top was seen a while ago: the same code is older now), short of
+		// a bind refused: a refusal here costs a bind, not a result.
+		limit := hi + P/3
+		if b.refAbove != nil {
+			limit = min(limit, *b.refAbove-P/10)
+		}
+		return ceilDiv(int64(now.Sub(stepStart(0, P))-max(limit, hi)), int64(P))
 	})
 	if err != nil {
 		return nil, err

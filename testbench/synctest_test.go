@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -32,8 +33,11 @@ func runReal(t *testing.T, f *fake.Server, phase time.Duration, scenarios ...str
 	time.Sleep(wait)
 	var progress bytes.Buffer
 	start := sys.Now()
-	rep, err := testbench.Run(context.Background(), testbench.Config{Target: f, Time: testbench.RealTime(sys, sys, testbench.TimeSystem, nil),
-		Progress: &progress, Scenarios: scenarios})
+	cfg := testbench.Config{Target: f, Time: testbench.RealTime(sys, sys, testbench.TimeSystem, nil), Progress: &progress, Scenarios: scenarios}
+	if os.Getenv("TOTPEMU_TRACE") != "" {
+		cfg.Trace = os.Stderr
+	}
+	rep, err := testbench.Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
