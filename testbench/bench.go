@@ -127,6 +127,10 @@ type bench struct {
 	dateF    *future[*dateClock]
 	traceMu  sync.Mutex
 	guessF   *future[interval] // the edges as first guessed (drift plans with it)
+	// resyncChecked is set once the edges have asked whether the target
+	// re-centres windows on drift (facts.resync): enrollments bound with
+	// older codes wait for it.
+	resyncChecked *future[bool]
 }
 
 // facts are what the target has shown about itself; each lets more codes
@@ -186,6 +190,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	b.tl = newTimeline(cfg.Time, cfg.Progress, cancel)
 	b.lockout = newFuture[lockoutFacts](b.tl)
 	b.edgesF, b.dateF, b.guessF = newFuture[*edges](b.tl), newFuture[*dateClock](b.tl), newFuture[interval](b.tl)
+	b.resyncChecked = newFuture[bool](b.tl)
 	if !slices.Contains(want, ScenarioLockout) {
 		b.lockout.resolve(lockoutFacts{}, nil)
 	}

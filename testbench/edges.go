@@ -219,17 +219,18 @@ func (a *actor) measureEdges(ctx context.Context) (*edges, error) {
 		lerr = lower.refine(ctx)
 	})
 	g.spawn(func() {
+		defer b.resyncChecked.resolve(false, nil)
 		defer guessHi.resolve(upper.br.mid(), nil)
 		if uerr = upper.coarseUpper(ctx); uerr != nil {
 			return
 		}
-		if ok, err := lowerCoarse.get(ctx); err != nil {
-			uerr = err
+		ok, err := lowerCoarse.get(ctx)
+		if err == nil && ok {
+			err = a.checkResync(ctx, lower)
+		}
+		b.resyncChecked.resolve(true, nil)
+		if uerr = err; err != nil {
 			return
-		} else if ok {
-			if uerr = a.checkResync(ctx, lower); uerr != nil {
-				return
-			}
 		}
 		if upper.phase, uerr = datePhase(); uerr != nil {
 			return

@@ -76,6 +76,12 @@ func runDrift(ctx context.Context, a *actor) (any, []Check, error) {
 	var tokErr error
 	ppm, maxDays := b.cfg.DriftPPM, b.cfg.DriftDays
 	res := &DriftResult{PPM: ppm, MaxDays: maxDays, Days: []DriftDay{}, Phones: []PhoneRun{}}
+	// Bound with older codes (later steps clean sooner), unless the target
+	// moves the window of such an enrollment: the edges' check says.
+	a.startEdges(ctx)
+	if _, err := b.resyncChecked.get(ctx); err != nil {
+		return nil, nil, err
+	}
 	tok, err := a.lease(ctx, lease{pristine: true, refusals: 1, fresh: true, oldest: true})
 	if err != nil {
 		return nil, nil, err
@@ -176,6 +182,9 @@ func (a *actor) phoneRun(ctx context.Context, name string, days []int, ppm float
 		return PhoneRun{}, err
 	}
 	run := PhoneRun{Profile: name, Days: []DriftDay{}, AllAccepted: true}
+	if _, err := a.b.resyncChecked.get(ctx); err != nil {
+		return run, err
+	}
 	d, err := a.lease(ctx, lease{pristine: true, refusals: 1, fresh: true, oldest: true})
 	if err != nil {
 		return run, err
