@@ -95,13 +95,16 @@ func (iv interval) latestSafeRead(lat time.Duration) (time.Duration, bool) {
 
 // firstRefusedDay is the first day in 1..maxDays on which a token drifting
 // ppm, used once a day at the worst moment of a step, is refused by a
-// server that does not track drift: the first day its offset leaves the
-// clock errors always accepted. nil when none is within maxDays.
+// server that does not track drift because of its drift: a fast token's
+// code is refused when read as soon as it shows (x = -offset < from), a
+// slow one's when read just before it changes (x = P - offset >= until).
+// (A server that refuses a correct clock's code late in its step refuses
+// it from day 0: window.current-step says so, not the drift.) nil when
+// none is within maxDays.
 func (iv interval) firstRefusedDay(ppm float64, maxDays int) *int {
-	a := iv.alwaysSkew()
 	for d := 1; d <= maxDays; d++ {
-		off := driftOffset(ppm, d).Seconds()
-		if off < a[0] || off > a[1] {
+		off := driftOffset(ppm, d)
+		if (ppm > 0 && -off < iv.from) || (ppm < 0 && iv.period-off >= iv.until) {
 			return ptr(d)
 		}
 	}

@@ -26,7 +26,11 @@ func writeWindowText(w io.Writer, wr *WindowResult) {
 	default:
 		fmt.Fprintf(w, "\ta window in steps; in the server's own steps: not known without its clock (no Date header)\n")
 	}
-	fmt.Fprintf(w, "\tsteps of true time accepted at every phase: %d back, %d forward\n", wr.TrueBackSteps, wr.TrueForwardSteps)
+	if -wr.TrueBackSteps <= wr.TrueForwardSteps {
+		fmt.Fprintf(w, "\tcodes accepted at every phase of the true step: %+d to %+d steps from it\n", -wr.TrueBackSteps, wr.TrueForwardSteps)
+	} else {
+		fmt.Fprintf(w, "\tcodes accepted at every phase of the true step: none\n")
+	}
 	fmt.Fprintf(w, "\tdevice clock error always accepted: %s\n", skewText(wr.AlwaysAcceptedSkewS))
 	fmt.Fprintf(w, "\tsometimes accepted: over %+.2f s and under %+.2f s\n", wr.SometimesAcceptedSkewS[0], wr.SometimesAcceptedSkewS[1])
 }

@@ -108,8 +108,9 @@ func classify(e *edges, dc *dateClock, virtual bool) view {
 		v.kind, v.source = KindSteps, "codes"
 	case dc != nil:
 		v.kind, v.theta, v.thetaUnc, v.source = KindSeconds, v.dateTheta, dc.uncertainty(), "date-header"
-		v.backS = ptr(round3((iv.until + *v.theta - P).Seconds()))
-		v.fwdS = ptr(round3((-iv.from - *v.theta).Seconds()))
+		// To the hundredth: ROTP and its kin count whole seconds.
+		v.backS = ptr(math.Round((iv.until+*v.theta-P).Seconds()*100) / 100)
+		v.fwdS = ptr(math.Round((-iv.from-*v.theta).Seconds()*100) / 100)
 	default:
 		v.kind = KindSeconds
 	}

@@ -94,6 +94,9 @@ Flags:
                          the system clock, unmeasured (offline CI)
   --profile NAME         the virtual device: phone (default), gauth-android,
                          phone-manual, token
+  --trace FILE           write a line per code submitted to FILE: when, for
+                         which scenario, on which enrollment, its step and
+                         how far into its acceptance (no code itself)
   --format FORMAT        text (default), json, junit (JUnit XML: a testcase per
                          check) or html (one self-contained file with charts)
   --out FILE             write the report to FILE (atomically) instead of stdout
@@ -120,6 +123,7 @@ type benchFlags struct {
 	scenario                                   string
 	maxSteps, maxAttempts, parallel, maxEnroll int
 	ntp, timeSource, profile, format, out      string
+	trace                                      string
 	driftPPM                                   float64
 	driftDays                                  int
 	expect                                     []string
@@ -143,6 +147,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.profile, "profile", "phone", "")
 	fs.StringVar(&f.format, "format", "text", "")
 	fs.StringVar(&f.out, "out", "", "")
+	fs.StringVar(&f.trace, "trace", "", "")
 	fs.Float64Var(&f.driftPPM, "drift-ppm", testbench.DefaultDriftPPM, "")
 	fs.IntVar(&f.driftDays, "drift-days", testbench.DefaultDriftDays, "")
 	fs.StringArrayVar(&f.expect, "expect", nil, "")
@@ -259,6 +264,14 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 	cfg.DeviceClock = func(truth clock.Clock) clock.Clock { return prof.Clock(local, truth) }
 
+	if f.trace != "" {
+		tf, err := os.OpenFile(f.trace, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return inputErr(fmt.Errorf("--trace: %w", err), "")
+		}
+		defer tf.Close()
+		cfg.Trace = tf
+	}
 	rep, err := testbench.Run(ctx, cfg)
 	if err != nil {
 		if testbench.IsUnreachable(err) {
