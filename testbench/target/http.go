@@ -297,3 +297,6 @@ func (t *HTTPTarget) Date(ctx context.Context) (time.Time, error) {
 	}
 	return d, nil
 }
+
+// CloseIdleConnections closes the client's idle keep-alive connections.
+func (t *HTTPTarget) CloseIdleConnections() { t.client.CloseIdleConnections() }

@@ -133,7 +133,10 @@ func TestRealTimeLoopback(t *testing.T) {
 			if s == nil || s.OffsetS == nil || math.Abs(*s.OffsetS-13.4) > 0.1 || s.UncertaintyS > 0.1 {
 				return []string{fmt.Sprintf("server clock %+v, want +13.4 s ±0.1", s)}
 			}
-			return steps(rep.Results.Window, 1, 1)
+			if s.BackSteps == nil || *s.BackSteps != 1 || *s.ForwardSteps != 1 || s.Source != "date-header+codes" {
+				return []string{fmt.Sprintf("server clock %+v, want 1/1 in its own steps from the Date header and the codes", s)}
+			}
+			return nil
 		}},
 		{"window 2 back 0 forward, clock 17 s fast", off17, []string{testbench.ScenarioWindow}, 150 * time.Second, func(rep *testbench.Report) []string {
 			return append(steps(rep.Results.Window, 2, 0), alwaysNear(rep.Results.Window, -43, 17, 0.5)...)

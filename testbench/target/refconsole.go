@@ -80,5 +80,10 @@ func StartEmbedded(ctx context.Context, opts refserver.Options) (*Embedded, erro
 	return &Embedded{Target: t, Lab: lab, running: run}, nil
 }
 
-// Close stops the server.
-func (e *Embedded) Close() error { return e.running.Close() }
+// Close stops the server, after closing the target's idle connections: a
+// connection the client dialled and never used would hold the server's
+// shutdown for 5 s (net/http waits that long for its first request).
+func (e *Embedded) Close() error {
+	e.Target.CloseIdleConnections()
+	return e.running.Close()
+}

@@ -20,7 +20,12 @@ func TestEmbeddedDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer emb.Close()
+	closed := false
+	defer func() {
+		if !closed {
+			emb.Close()
+		}
+	}()
 	tm, err := testbench.VirtualTime(ctx, emb.Lab)
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +47,18 @@ func TestEmbeddedDefault(t *testing.T) {
 		t.Errorf("boundary %+v", b)
 	}
 	t.Logf("submissions %v, %d enrollments, timing %+v", rep.Submissions, rep.Enrollments, rep.Timing)
+	// Regression: a connection the client dialled for a parallel probe and
+	// never used held the server's shutdown for 5 s (net/http waits that
+	// long for a new connection's first request); Close closes the
+	// client's idle connections first.
+	t0 := time.Now()
+	if err := emb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	closed = true
+	if d := time.Since(t0); d > 2*time.Second {
+		t.Errorf("closing the embedded console took %v", d)
+	}
 }
 
 // TestSubmissions bounds the codes each scenario submits against the
@@ -95,4 +112,35 @@ func TestVirtualDefaultRunFast(t *testing.T) {
 		t.Errorf("default virtual run took %v", walls)
 	}
 	t.Logf("default virtual runs: %v", walls)
+}
+
+// TestEmbeddedCloseQuick: the regression above, run ten times (without
+// the fix about one run in ten held its shutdown for 5 s).
+func TestEmbeddedCloseQuick(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ten runs: not under -short")
+	}
+	ctx := context.Background()
+	opts := refserver.DefaultOptions()
+	opts.Lab = true
+	for i := range 10 {
+		emb, err := StartEmbedded(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tm, err := testbench.VirtualTime(ctx, emb.Lab)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := testbench.Run(ctx, testbench.Config{Target: emb.Target, Time: tm, Scenarios: []string{testbench.ScenarioWindow, testbench.ScenarioLockout}}); err != nil {
+			t.Fatal(err)
+		}
+		t0 := time.Now()
+		if err := emb.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(t0); d > 2*time.Second {
+			t.Fatalf("run %d: closing the embedded console took %v", i, d)
+		}
+	}
 }
