@@ -120,13 +120,14 @@ type bench struct {
 	notes        []string
 
 	// Measurements several scenarios share, each made once.
-	lockout  *future[lockoutFacts]
-	edgeOnce sync.Once
-	edgesF   *future[*edges]
-	dateOnce sync.Once
-	dateF    *future[*dateClock]
-	traceMu  sync.Mutex
-	guessF   *future[interval] // the edges as first guessed (drift plans with it)
+	lockout   *future[lockoutFacts]
+	edgeOnce  sync.Once
+	edgesF    *future[*edges]
+	dateOnce  sync.Once
+	dateF     *future[*dateClock]
+	dateEarly *future[*dateClock] // the Date clock to the hypothesis' margin
+	traceMu   sync.Mutex
+	guessF    *future[interval] // the edges as first guessed (drift plans with it)
 	// resyncChecked is set once the edges have asked whether the target
 	// re-centres windows on drift (facts.resync): enrollments bound with
 	// older codes wait for it.
@@ -191,6 +192,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	b.lockout = newFuture[lockoutFacts](b.tl)
 	b.edgesF, b.dateF, b.guessF = newFuture[*edges](b.tl), newFuture[*dateClock](b.tl), newFuture[interval](b.tl)
 	b.resyncChecked = newFuture[bool](b.tl)
+	b.dateEarly = newFuture[*dateClock](b.tl)
 	if !slices.Contains(want, ScenarioLockout) {
 		b.lockout.resolve(lockoutFacts{}, nil)
 	}

@@ -31,7 +31,8 @@
 // # The timeline
 //
 // Run (bench.go) starts every scenario of the table (scenarios.go) at once
-// on one timeline (timeline.go): each probe waits for its own true instant
+// on one timeline (timeline.go; its futures and groups in future.go): each
+// probe waits for its own true instant
 // with until, so the waits overlap instead of adding up. Real time sleeps;
 // in virtual time nothing sleeps: when every participant is parked, the
 // timeline advances the Time (time.go) and the target's lab clock to the
@@ -47,17 +48,20 @@
 // refusal counts as evidence only when nothing consumed can explain it;
 // scenarios lease an enrollment for a probe (the one that serves soonest,
 // or a fresh one bound now, within Config.MaxEnrollments) and submit
-// through send (submit.go), which waits out locks that cover every
-// enrollment, backs off on "slow down", retries errors a bounded number of
-// times, counts the codes per scenario and keeps the books. Binds aim at
+// through send (submit.go; binds in bind.go), which waits out locks that
+// cover every enrollment, backs off on "slow down", retries errors a
+// bounded number of times, counts the codes per scenario and keeps the
+// books. Binds aim at
 // the middle of the server's own step; enrollments for upper edges are
 // bound with the oldest codes accepted so that later steps are clean
 // sooner, unless the target re-centres a window on drift (RFC 6238
-// section 6; a one-code check in edges.go).
+// section 6; a one-code check in edges_coarse.go).
 //
 // # Measuring
 //
-//   - edges.go brackets the two edges: the accepted binds give a first
+//   - edges.go brackets the two edges (edges_coarse.go: to a step at
+//     once, and the check for drift tracking; edges_rounds.go: the
+//     crossings at planned instants): the accepted binds give a first
 //     point; the lower edge is bracketed to a step at once with future
 //     codes (clean on any enrollment), the upper edge with old codes where
 //     the target remembers none; then both are crossed at planned instants,

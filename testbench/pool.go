@@ -96,11 +96,6 @@ func (b *bench) refusalsLeftLocked(d *device, lf lockoutFacts) int {
 	return 1 - d.fails
 }
 
-// usableLocked reports whether d can serve a probe now.
-func (b *bench) usableLocked(d *device, now time.Time) bool {
-	return d.bound && !d.dead && !d.busy && !now.Before(d.lockedTo)
-}
-
 // lease asks the pool for an enrollment.
 type lease struct {
 	pristine bool // its window must be where its bind left it (edge probes)
