@@ -187,7 +187,7 @@ func TestFakeSecondsWindows(t *testing.T) {
 // fractional steps, at each phase: the configured window in the
 // server's own steps, whatever the phase the run starts at.
 func TestFakeClockOffsets(t *testing.T) {
-	for _, off := range []time.Duration{-40 * time.Second, -7 * time.Second, 13400 * time.Millisecond, 17 * time.Second, 95250 * time.Millisecond} {
+	for _, off := range []time.Duration{-40 * time.Second, -7 * time.Second, 13400 * time.Millisecond, 17 * time.Second, 17400 * time.Millisecond, 95250 * time.Millisecond} {
 		for _, ph := range phases {
 			name := fmt.Sprintf("offset=%v,phase=%v", off, ph)
 			t.Run(name, func(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -23,7 +25,10 @@ import (
 type timeline struct {
 	tm       *Time
 	progress io.Writer
-	sayMu    sync.Mutex
+	sayMu    sync.Mutex // guards the progress writer and the three below
+	waits    map[*realWait]bool
+	lastKey  string
+	lastSay  time.Time
 	cancel   context.CancelCauseFunc
 	wg       sync.WaitGroup
 
@@ -48,7 +53,7 @@ func newTimeline(tm *Time, progress io.Writer, cancel context.CancelCauseFunc) *
 		progress = io.Discard
 	}
 	now := tm.Now()
-	return &timeline{tm: tm, progress: progress, cancel: cancel, idleSince: now, started: now}
+	return &timeline{tm: tm, progress: progress, cancel: cancel, idleSince: now, started: now, waits: map[*realWait]bool{}}
 }
 
 // spawn runs f as a participant.
@@ -103,28 +108,69 @@ func (tl *timeline) until(ctx context.Context, at time.Time, who, why string) er
 	if d < 2*time.Second || why == "" {
 		return tl.tm.Wait(ctx, d)
 	}
-	tl.say("bench: %s: waiting %s for %s\n", who, d.Round(time.Second), why)
-	for left := d; left > 0; {
-		chunk := left
-		if left > 15*time.Second {
-			chunk = 10 * time.Second
-		}
+	w := &realWait{who: who, why: why, at: at}
+	tl.sayMu.Lock()
+	tl.waits[w] = true
+	tl.sayMu.Unlock()
+	defer func() {
+		tl.sayMu.Lock()
+		delete(tl.waits, w)
+		tl.sayMu.Unlock()
+	}()
+	tl.report()
+	for left := d; left > 0; left = at.Sub(tl.tm.Now()) {
+		chunk := min(left, 10*time.Second)
 		if err := tl.tm.Wait(ctx, chunk); err != nil {
 			return err
 		}
-		left = at.Sub(tl.tm.Now())
-		if left > 5*time.Second {
-			tl.say("bench: %s: %s left waiting for %s\n", who, left.Round(time.Second), why)
-		}
+		tl.report()
 	}
 	return nil
 }
 
-// say writes a progress line; participants share the writer.
-func (tl *timeline) say(format string, a ...any) {
+// realWait is a participant sleeping for an instant, for the progress
+// lines.
+type realWait struct {
+	who, why string
+	at       time.Time
+}
+
+// report writes one line of what the run waits for and how long is left
+// (each scenario's longest wait for each reason), when that changed or
+// every 10 s at most.
+func (tl *timeline) report() {
 	tl.sayMu.Lock()
 	defer tl.sayMu.Unlock()
-	fmt.Fprintf(tl.progress, format, a...)
+	now := tl.tm.Now()
+	longest := map[string]*realWait{}
+	for w := range tl.waits {
+		k := w.who + ": " + w.why
+		if l := longest[k]; l == nil || w.at.After(l.at) {
+			longest[k] = w
+		}
+	}
+	keys := make([]string, 0, len(longest))
+	for k := range longest {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	key := strings.Join(keys, "|")
+	if len(keys) == 0 || (key == tl.lastKey && now.Sub(tl.lastSay) < 10*time.Second) {
+		return
+	}
+	var parts []string
+	for _, k := range keys {
+		left := longest[k].at.Sub(now).Round(time.Second)
+		if left < time.Second {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %s for %s", longest[k].who, left, longest[k].why))
+	}
+	if len(parts) == 0 {
+		return
+	}
+	tl.lastKey, tl.lastSay = key, now
+	fmt.Fprintf(tl.progress, "bench: waiting: %s\n", strings.Join(parts, "; "))
 }
 
 // sleep waits d from now.

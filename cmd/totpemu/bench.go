@@ -110,6 +110,7 @@ Examples:
   totpemu bench --format html --out bench.html
   totpemu bench --expect window-back=1 --expect replay=rejected --expect 'lockout<=5' --expect 'boundary-refusal@10s<=0.05' --format junit
   totpemu bench --target http://127.0.0.1:8080 --scenario window,replay
+  totpemu bench --target http://127.0.0.1:8080 --time-source system --parallel 1 --max-enrollments 4 --trace trace.txt
   totpemu bench --target-config testbench/examples/refserver.yaml --time-source system
   totpemu bench --target-cmd './verify --user alice' --enroll-cmd './new-key alice' --ntp time.cloudflare.com
   totpemu bench --target-cmd 'sh -c "oathtool --totp -b $TOTPEMU_SECRET -w 1 $TOTPEMU_CODE"' --time-source system

@@ -110,7 +110,7 @@ func TestDriftResyncTracks(t *testing.T) {
 // the millisecond from the Date header, the edges agree, and the window
 // in the server's own steps is the configured one, at every phase.
 func TestServerClockVirtual(t *testing.T) {
-	for _, off := range []time.Duration{-40 * time.Second, -7 * time.Second, 0, 13400 * time.Millisecond, 17 * time.Second, 15 * time.Second, 95*time.Second + 250*time.Millisecond} {
+	for _, off := range []time.Duration{-40 * time.Second, -7 * time.Second, 0, 13400 * time.Millisecond, 17 * time.Second, 17400 * time.Millisecond, 15 * time.Second, 95*time.Second + 250*time.Millisecond} {
 		opts := refserver.Options{WindowBack: 2, WindowForward: 1, Replay: refserver.ReplayStep, Lockout: 3, BindCodes: 2, ClockOffset: off}
 		for _, ph := range phases {
 			rep := benchOpts(t, opts, ph, nil, testbench.ScenarioLockout, testbench.ScenarioServerClock)
