@@ -77,17 +77,30 @@ func TestFakeFaults(t *testing.T) {
 			}},
 		{"date-from-a-proxy", func(f *fake.Server) { f.Offset, f.DateOffset = 17*time.Second, -9*time.Second },
 			func(t *testing.T, f *fake.Server, rep *testbench.Report) {
-				// The codes' figures are kept: the edges, the true steps;
-				// the server's own steps are unknown.
-				f.NoDate = true // what checkWindow should expect
-				checkWindow(t, "proxy", f, rep.Results.Window, 0.002)
+				// The codes' figures are kept: the edges, a window in
+				// steps; the server's own steps are unknown.
+				w := rep.Results.Window
+				from, until := wantEdges(f)
+				if !near(w.AcceptedFromS, from, 0.002) || !near(w.AcceptedUntilS, until, 0.002) || w.Kind != testbench.KindSteps || w.BackSteps != nil {
+					t.Errorf("proxy: window %+v, want edges %v, %v in steps, the server's own unknown", w, from, until)
+				}
 				if checkStatus(rep, "window.date-header") != testbench.Warn {
 					t.Errorf("no warning that the Date header disagrees: %+v", rep.Checks)
 				}
 			}},
-		{"no-date-header", func(f *fake.Server) { f.NoDate, f.Offset = true, 13400*time.Millisecond },
+		{"no-date-header", func(f *fake.Server) { f.NoDate = true },
 			func(t *testing.T, f *fake.Server, rep *testbench.Report) {
 				checkWindow(t, "no date", f, rep.Results.Window, 0.002)
+			}},
+		{"no-date-header-clock-off", func(f *fake.Server) { f.NoDate, f.Offset = true, 13400*time.Millisecond },
+			func(t *testing.T, f *fake.Server, rep *testbench.Report) {
+				// Codes alone cannot tell a step window on a clock 13.4 s
+				// fast from a window in seconds on a right one: the edges
+				// are right either way, the reading is said.
+				checkWindow(t, "no date, clock off", f, rep.Results.Window, 0.002)
+				if checkStatus(rep, "window.kind") != testbench.Pass {
+					t.Errorf("no window.kind check saying how the window was read: %+v", rep.Checks)
+				}
 			}},
 	}
 	for _, tt := range tests {

@@ -62,6 +62,7 @@ type view struct {
 	dateDisagrees bool
 	back, forward *int     // server steps
 	backS, fwdS   *float64 // window in seconds, server clock
+	assumed       bool     // no Date header: the server's clock was taken to be right
 }
 
 // classify decides the window's kind and the server's clock: the edges of
@@ -104,8 +105,19 @@ func classify(e *edges, dc *dateClock, virtual bool) view {
 		v.theta, v.thetaUnc, v.source = v.dateTheta, dc.uncertainty(), "date-header+codes"
 		b, f := iv.serverSteps(*v.theta)
 		v.back, v.forward = ptr(int(math.Round(b))), ptr(int(math.Round(f)))
-	case stepLike:
+	case stepLike && (*v.thetaMod).Abs() <= tol:
+		// No Date header: the edges sit on the step edges of a clock that
+		// is right (what a local verifier's is).
 		v.kind, v.source = KindSteps, "codes"
+	case stepLike:
+		// No Date header and the edges off the true step edges: a step
+		// window on a clock off by a fraction of a step, or a window in
+		// seconds on a clock that is right. The second is taken (a local
+		// verifier's clock is the machine's), and said.
+		v.kind, v.source, v.assumed = KindSeconds, "codes", true
+		zero := time.Duration(0)
+		v.backS = ptr(math.Round((iv.until+zero-P).Seconds()*100) / 100)
+		v.fwdS = ptr(math.Round((-iv.from-zero).Seconds()*100) / 100)
 	case dc != nil:
 		v.kind, v.theta, v.thetaUnc, v.source = KindSeconds, v.dateTheta, dc.uncertainty(), "date-header"
 		// To the hundredth: ROTP and its kin count whole seconds.
@@ -196,6 +208,11 @@ func windowChecks(w *WindowResult, v view) []Check {
 	if w.ForwardAtLimit || w.BackAtLimit {
 		cs = append(cs, Check{ID: "window.limit", Status: Warn,
 			Detail: fmt.Sprintf("codes %d steps away were still accepted (back %t, forward %t): the probe stopped at --max-steps", w.MaxSteps, w.BackAtLimit, w.ForwardAtLimit)})
+	}
+	if v.assumed {
+		cs = append(cs, Check{ID: "window.kind", Status: Pass,
+			Detail: fmt.Sprintf("no Date header tells the server's clock: taken to be right, the window is in seconds, %g s back and %g s ahead; a window of %d steps on a clock off by %+.2f s would answer the same codes",
+				*w.BackSeconds, *w.ForwardSeconds, int(math.Round((w.AcceptedUntilS-w.AcceptedFromS)/float64(w.PeriodS))), v.thetaMod.Seconds())})
 	}
 	if v.dateDisagrees {
 		cs = append(cs, Check{ID: "window.date-header", Status: Warn,

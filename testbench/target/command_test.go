@@ -2,6 +2,7 @@ package target
 
 import (
 	"context"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -155,5 +156,61 @@ func TestCommandTargetRealTime(t *testing.T) {
 	// server, confirmed), so at most a period and a few seconds.
 	if rep.Timing.WaitingS > 35 {
 		t.Errorf("waited %.1f s", rep.Timing.WaitingS)
+	}
+}
+
+// TestRealVerifiers runs the bench in virtual time against verifiers
+// written by others, through the command target (the time is handed over
+// in $TOTPEMU_NOW_MS): Ruby's ROTP with a window in seconds and with
+// replay protection, as devise-two-factor and GitLab use it, and
+// oath-toolkit's oathtool with a window of steps. Each must come out as
+// the model says: ROTP's drift_behind B, drift_ahead A accept the code of
+// step n from nP - A to nP + P + B; oathtool's -w W from nP - WP to
+// nP + (W+1)P.
+func TestRealVerifiers(t *testing.T) {
+	ruby := testenv.LookPath(t, "Ruby's ROTP (Debian ruby-rotp)", "ruby")
+	if out, err := exec.Command(ruby, "-e", `require "rotp"`).CombinedOutput(); err != nil {
+		testenv.Missing(t, "Ruby's ROTP (Debian ruby-rotp) is not installed: "+strings.TrimSpace(string(out)))
+	}
+	oathtool := testenv.LookPath(t, "oath-toolkit's oathtool (Debian oathtool)", "oathtool")
+	script, err := filepath.Abs("testdata/rotp/verify.rb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name        string
+		argv        []string
+		env         []string
+		from, until float64
+		kind        string
+		same        bool // the same code refused again
+	}{
+		{"rotp behind 15", []string{ruby, script}, []string{"ROTP_BEHIND=15"}, 0, 45, testbench.KindSeconds, false},
+		{"rotp behind 30 ahead 30, replay", []string{ruby, script}, []string{"ROTP_BEHIND=30", "ROTP_AHEAD=30", "ROTP_STATE=" + t.TempDir()}, -30, 60, testbench.KindSteps, true},
+		{"rotp behind 10 ahead 20", []string{ruby, script}, []string{"ROTP_BEHIND=10", "ROTP_AHEAD=20"}, -20, 40, testbench.KindSeconds, false},
+		{"oathtool -w 2", []string{"sh", "-c", `exec "$0" --totp -b "$TOTPEMU_SECRET" -w 2 -N "@$((TOTPEMU_NOW_MS / 1000))" "$1" >/dev/null`, oathtool}, nil, -60, 90, testbench.KindSteps, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			lab := manualLab{clock.NewManual(time.Date(2026, 7, 1, 0, 0, 11, 0, time.UTC))}
+			target := &CommandTarget{Command: tc.argv, Env: append(os.Environ(), tc.env...), Clock: lab.m}
+			tm, err := testbench.VirtualTime(ctx, lab)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := testbench.Run(ctx, testbench.Config{Target: target, Time: tm, Scenarios: []string{testbench.ScenarioWindow, testbench.ScenarioReplay}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := rep.Results.Window
+			if w == nil || math.Abs(w.AcceptedFromS-tc.from) > 0.01 || math.Abs(w.AcceptedUntilS-tc.until) > 0.01 || w.Kind != tc.kind {
+				t.Fatalf("%s: window %+v, want edges %+g s, %+g s (%s); checks %+v", tc.name, w, tc.from, tc.until, tc.kind, rep.Checks)
+			}
+			if rp := rep.Results.Replay; rp == nil || *rp.SameCodeRejected != tc.same {
+				t.Errorf("%s: replay %+v, want the same code rejected %v", tc.name, rp, tc.same)
+			}
+			t.Logf("%s: edges %+.3f s, %+.3f s; always accepted %v; %v codes", tc.name, w.AcceptedFromS, w.AcceptedUntilS, w.AlwaysAcceptedSkewS, rep.Submissions)
+		})
 	}
 }
