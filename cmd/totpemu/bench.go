@@ -113,7 +113,7 @@ Examples:
   totpemu bench --target http://127.0.0.1:8080 --time-source system --parallel 1 --max-enrollments 4 --trace trace.txt
   totpemu bench --target-config testbench/examples/refserver.yaml --time-source system
   totpemu bench --target-cmd './verify --user alice' --enroll-cmd './new-key alice' --ntp time.cloudflare.com
-  totpemu bench --target-cmd 'sh -c "oathtool --totp -b $TOTPEMU_SECRET -w 1 $TOTPEMU_CODE"' --time-source system
+  totpemu bench --target-cmd 'sh -c "oathtool --totp -b \"$TOTPEMU_SECRET\" -w 1 \"$TOTPEMU_CODE\" >/dev/null"' --time-source system
 `,
 		run: runBench,
 	})
