@@ -100,42 +100,17 @@ func outward(start, m int) []int {
 // (clean on any enrollment bound now) submitted now, one step further
 // each, until one is refused; each accepted one on its own enrollment.
 func (s *edgeSearch) coarseLower(ctx context.Context) error {
-	b := s.a.b
-	P := b.period
-	for k := 0; k < 4*b.cfg.MaxSteps+8; k++ {
-		s.mu.Lock()
-		br := s.br
-		s.mu.Unlock()
-		if br.loSeen || br.width() <= P {
-			return nil
-		}
-		d, err := s.a.lease(ctx, lease{pristine: true, refusals: 1, notOld: true})
-		if err != nil {
-			return err
-		}
-		an, err := s.a.send(ctx, d, false, func(now time.Time) ([]string, int64) {
-			// The step whose code is judged a step below the bracket's top
-			// (in [br.hi - P, br.hi)), not below its bottom.
-			n := stepOf(now.Add(-max(br.hi-P, br.lo+time.Millisecond)), P)
-			b.mu.Lock()
-			n = b.cleanStepLocked(d, n)
-			b.mu.Unlock()
-			return []string{d.code(n)}, n
-		})
-		s.a.release(d)
-		if err != nil {
-			return err
-		}
-		if done := s.record(an); done {
-			return nil
-		}
-	}
-	return fmt.Errorf("no refusal nor the search's limit after %d tries (locked enrollments?)", 4*b.cfg.MaxSteps+8)
+	P := s.a.b.period
+	return s.sweep(ctx, lease{pristine: true, refusals: 1, notOld: true}, func(br bracket) (time.Duration, bool) {
+		// A step below the bracket's top (in [br.hi - P, br.hi)), not
+		// below its bottom.
+		return max(br.hi-P, br.lo+time.Millisecond), br.loSeen || br.width() <= P
+	})
 }
 
 // coarseUpper does the same for the upper edge where old codes are clean
-// now (a target that remembers no codes); elsewhere the binds at the
-// oldest offset accepted have bracketed it from below already.
+// now (a target that remembers no codes); elsewhere the binds with the
+// oldest codes accepted bracket it from below.
 func (s *edgeSearch) coarseUpper(ctx context.Context) error {
 	b := s.a.b
 	b.mu.Lock()
@@ -144,9 +119,8 @@ func (s *edgeSearch) coarseUpper(ctx context.Context) error {
 	if !free {
 		// Enrollments bound now with the oldest codes accepted: their
 		// binds bracket the edge from below, and their later steps are
-		// clean soonest.
-		// Three: the pair that tests a candidate edge, and the one the
-		// check for drift tracking spends.
+		// clean soonest. Three: the pair that tests a candidate edge, and
+		// the one the check for drift tracking spends.
 		if err := s.a.prebind(ctx, 3, true); err != nil {
 			return err
 		}
@@ -154,19 +128,33 @@ func (s *edgeSearch) coarseUpper(ctx context.Context) error {
 		return nil
 	}
 	P := b.period
-	for k := 0; k < 4*b.cfg.MaxSteps+8; k++ {
+	return s.sweep(ctx, lease{pristine: true, refusals: 1}, func(br bracket) (time.Duration, bool) {
+		return min(br.lo+P, br.hi-time.Millisecond), br.hiSeen || br.width() <= P
+	})
+}
+
+// sweep submits now, each on an enrollment leased with l, the clean code
+// judged about at(bracket) after its step began, until at says the
+// bracket is done (a refusal, or the search's limit within a step).
+func (s *edgeSearch) sweep(ctx context.Context, l lease, at func(bracket) (time.Duration, bool)) error {
+	b := s.a.b
+	P := b.period
+	tries := 4*b.cfg.MaxSteps + 8
+	for range tries {
 		s.mu.Lock()
-		br := s.br
+		x, done := at(s.br)
 		s.mu.Unlock()
-		if br.hiSeen || br.width() <= P {
+		if done {
 			return nil
 		}
-		d, err := s.a.lease(ctx, lease{pristine: true, refusals: 1})
+		d, err := s.a.lease(ctx, l)
 		if err != nil {
 			return err
 		}
 		an, err := s.a.send(ctx, d, false, func(now time.Time) ([]string, int64) {
-			n := stepOf(now.Add(-min(br.lo+P, br.hi-time.Millisecond)), P)
+			b.mu.Lock()
+			n := b.cleanStepLocked(d, stepOf(now.Add(-x), P))
+			b.mu.Unlock()
 			return []string{d.code(n)}, n
 		})
 		s.a.release(d)
@@ -177,7 +165,7 @@ func (s *edgeSearch) coarseUpper(ctx context.Context) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("no refusal nor the search's limit after %d tries (locked enrollments?)", 4*b.cfg.MaxSteps+8)
+	return fmt.Errorf("no refusal nor the search's limit after %d tries (locked enrollments?)", tries)
 }
 
 // record updates the bracket with an answer; it reports whether the

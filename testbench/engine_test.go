@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,6 +24,17 @@ var phases = []time.Duration{0, 5 * time.Second, 14900 * time.Millisecond, 15 * 
 // phase into a step.
 func runFake(t *testing.T, f *fake.Server, phase time.Duration, cfg func(*testbench.Config), scenarios ...string) *testbench.Report {
 	t.Helper()
+	rep := runFakeWith(t, f, phase, cfg, scenarios)
+	for _, ch := range rep.Checks {
+		if strings.HasSuffix(ch.ID, ".error") {
+			t.Fatalf("%s: %s", ch.ID, ch.Detail)
+		}
+	}
+	return rep
+}
+
+func runFakeWith(t *testing.T, f *fake.Server, phase time.Duration, cfg func(*testbench.Config), scenarios []string) *testbench.Report {
+	t.Helper()
 	f.Clock = clock.NewManual(base.Add(phase))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -33,14 +46,12 @@ func runFake(t *testing.T, f *fake.Server, phase time.Duration, cfg func(*testbe
 	if cfg != nil {
 		cfg(&c)
 	}
+	if os.Getenv("TOTPEMU_TRACE") != "" {
+		c.Trace = os.Stderr
+	}
 	rep, err := testbench.Run(ctx, c)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
-	}
-	for _, ch := range rep.Checks {
-		if len(ch.ID) > 6 && ch.ID[len(ch.ID)-6:] == ".error" {
-			t.Fatalf("%s: %s", ch.ID, ch.Detail)
-		}
 	}
 	return rep
 }
@@ -213,16 +224,5 @@ func TestFakeClockOffsets(t *testing.T) {
 // runFakeQuiet is runFake that lets scenarios fail.
 func runFakeQuiet(t *testing.T, f *fake.Server, phase time.Duration, scenarios ...string) *testbench.Report {
 	t.Helper()
-	f.Clock = clock.NewManual(base.Add(phase))
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	tm, err := testbench.VirtualTime(ctx, f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := testbench.Run(ctx, testbench.Config{Target: f, Time: tm, Scenarios: scenarios})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	return rep
+	return runFakeWith(t, f, phase, nil, scenarios)
 }
