@@ -99,6 +99,9 @@ func runCode(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	p := dev.Profile()
+	if t := dev.Now(); t.Before(minTime) || t.After(maxTime) {
+		return usageErr("give a time that stays within years 1 to 9999 after --offset and drift", "code: the device's time %s is outside years 1 to 9999", t.Format(time.RFC3339))
+	}
 	codes, err := dev.Next(acct, *next+1)
 	if err != nil {
 		return inputErr(fmt.Errorf("code: %w", err), "")

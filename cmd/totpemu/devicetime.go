@@ -30,8 +30,10 @@ func (tf *timeFlags) register(fs *pflag.FlagSet) {
 }
 
 // timeFlagsUsage documents register's flags for a command's usage text.
-const timeFlagsUsage = `  --at TIME              the time to compute for: Unix seconds (59, 1111111109.5)
-                         or RFC 3339 (2026-01-02T15:04:05Z); default now
+const timeFlagsUsage = `  --at TIME              the time to compute for; default now. TIME is Unix
+                         seconds (59, 1111111109.5), RFC 3339
+                         (2026-01-02T15:04:05Z), a date (2026-01-02, midnight
+                         UTC), now, or now+30s / now-90s
   --offset DURATION      the device clock's error, e.g. -45s or 2m (sets the
                          profile's offset)
   --profile NAME         how the device keeps time (default phone):
@@ -45,7 +47,7 @@ const timeFlagsUsage = `  --at TIME              the time to compute for: Unix s
                          trusting the system clock
   --drift-ppm PPM        the device clock's rate error in ppm (token: 20)
   --since TIME           when the device clock was set or the token programmed
-                         (drift accumulates from here); default now
+                         (drift accumulates from here), as --at; default now
 `
 
 // device builds the virtual device from the flags: the local clock (or
@@ -71,7 +73,7 @@ func (tf *timeFlags) clocks(ctx context.Context, e *env, fs *pflag.FlagSet) (loc
 	}
 	local = e.clock
 	if fs.Changed("at") {
-		t, err := parseAt(tf.at)
+		t, err := parseTime("--at", tf.at, e.clock)
 		if err != nil {
 			return nil, nil, p, err
 		}
@@ -99,9 +101,9 @@ func (tf *timeFlags) clocks(ctx context.Context, e *env, fs *pflag.FlagSet) (loc
 		p.DriftPPM = tf.driftPPM
 	}
 	if fs.Changed("since") {
-		t, err := parseAt(tf.since)
+		t, err := parseTime("--since", tf.since, e.clock)
 		if err != nil {
-			return nil, nil, p, usageErr("give Unix seconds or RFC 3339", "--since: %q is neither Unix seconds nor an RFC 3339 time", tf.since)
+			return nil, nil, p, err
 		}
 		p.Since = t
 	}

@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,26 +33,105 @@ func syncNTP(ctx context.Context, opts clock.NTPOptions) (*clock.NTP, clock.Evid
 	return n, ev, nil
 }
 
-// parseAt reads --at: Unix seconds (with an optional fraction, e.g. "59" or
-// "1111111109.5") or an RFC 3339 time.
-func parseAt(v string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+// timeHint lists the forms parseTime accepts.
+const timeHint = `give Unix seconds (59, 1111111109.5), RFC 3339 (2026-01-02T15:04:05Z), a date (2026-01-02, midnight UTC), now, or now+30s / now-90s`
+
+// Times a flag may name: years 1 to 9999, the range RFC 3339 and JSON can
+// write.
+var (
+	minTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)
+)
+
+// parseTime reads the value of a time flag (--at, --since), exactly: Unix
+// seconds with an optional fraction ("59", "1111111109.5", "-1.25"), an
+// RFC 3339 time, a date YYYY-MM-DD (midnight UTC), "now", or "now+D" /
+// "now-D" with D a Go duration ("now+30s", "now - 1m30s"); now is read from
+// clk. Anything else, and any time outside years 1 to 9999, is a usage
+// error naming flag and v.
+func parseTime(flag, v string, clk clock.Clock) (time.Time, error) {
+	t, err := parseTimeValue(v, clk)
+	if err == nil && (t.Before(minTime) || t.After(maxTime)) {
+		err = errOutOfRange
+	}
+	if errors.Is(err, errOutOfRange) {
+		return time.Time{}, usageErr("give a time between years 1 and 9999", "%s: %q %v", flag, v, err)
+	}
+	if err != nil {
+		return time.Time{}, usageErr(timeHint, "%s: %q %v", flag, v, err)
+	}
+	return t, nil
+}
+
+var errOutOfRange = errors.New("is outside years 1 to 9999")
+
+func parseTimeValue(v string, clk clock.Clock) (time.Time, error) {
+	s := strings.TrimSpace(v)
+	if s == "" {
+		return time.Time{}, errors.New("is empty")
+	}
+	if rest, ok := strings.CutPrefix(s, "now"); ok {
+		now := clk.Now().UTC()
+		rest = strings.TrimSpace(rest)
+		if rest == "" {
+			return now, nil
+		}
+		sign := rest[0]
+		if sign != '+' && sign != '-' {
+			return time.Time{}, errors.New("is not now, now+DURATION or now-DURATION")
+		}
+		d, err := time.ParseDuration(strings.TrimSpace(rest[1:]))
+		if err != nil || strings.HasPrefix(strings.TrimSpace(rest[1:]), "-") || strings.HasPrefix(strings.TrimSpace(rest[1:]), "+") {
+			return time.Time{}, errors.New("has no duration such as 30s or 1m30s after its sign")
+		}
+		if sign == '-' {
+			d = -d
+		}
+		return now.Add(d), nil
+	}
+	if len(s) >= len("2006-01-02") && s[4] == '-' && s[7] == '-' {
+		if len(s) == len("2006-01-02") {
+			t, err := time.Parse(time.DateOnly, s)
+			if err != nil {
+				return time.Time{}, errors.New("is not a valid date YYYY-MM-DD")
+			}
+			return t, nil
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return time.Time{}, errors.New("is not a valid RFC 3339 time such as 2026-01-02T15:04:05Z")
+		}
 		return t, nil
 	}
-	sec, frac, hasFrac := strings.Cut(v, ".")
-	var s int64
-	if _, err := fmt.Sscanf(sec, "%d", &s); err != nil || strings.TrimLeft(sec, "-0123456789") != "" || sec == "" || sec == "-" {
-		return time.Time{}, usageErr(`give Unix seconds such as 59, or RFC 3339 such as 2026-01-02T15:04:05Z`, "--at: %q is neither Unix seconds nor an RFC 3339 time", v)
+	return parseUnix(s)
+}
+
+// parseUnix reads Unix seconds: an optional sign, digits, and an optional
+// fraction of up to 9 digits.
+func parseUnix(s string) (time.Time, error) {
+	bad := errors.New("is not Unix seconds, RFC 3339, a date, or now[+-DURATION]")
+	sec, frac, hasFrac := strings.Cut(s, ".")
+	neg := strings.HasPrefix(sec, "-")
+	digits := strings.TrimPrefix(strings.TrimPrefix(sec, "-"), "+")
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return time.Time{}, bad
+	}
+	if len(digits) > 12 { // beyond year 9999 whatever follows
+		return time.Time{}, errOutOfRange
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil {
+		return time.Time{}, bad
 	}
 	var ns int64
 	if hasFrac {
 		if frac == "" || len(frac) > 9 || strings.Trim(frac, "0123456789") != "" {
-			return time.Time{}, usageErr(`give Unix seconds such as 59 or 59.5`, "--at: %q has a bad fraction of a second", v)
+			return time.Time{}, errors.New("has a bad fraction of a second (give up to 9 digits, e.g. 59.5)")
 		}
-		fmt.Sscanf((frac + "000000000")[:9], "%d", &ns)
-		if strings.HasPrefix(sec, "-") {
-			ns = -ns
-		}
+		ns, _ = strconv.ParseInt((frac + "000000000")[:9], 10, 64)
 	}
-	return time.Unix(s, ns).UTC(), nil
+	if neg {
+		n, ns = -n, -ns
+	}
+	return time.Unix(n, ns).UTC(), nil
 }
