@@ -14,6 +14,10 @@ import (
 // the newest it reads.
 const StateVersion = 1
 
+// ErrNewerState is wrapped by the error for a state file written by a newer
+// totpemu (a higher version than StateVersion).
+var ErrNewerState = errors.New("written by a newer totpemu")
+
 // Limits on the state file.
 const (
 	MaxStateBytes    = 4 << 20 // larger files are refused before decoding
@@ -109,7 +113,7 @@ func decodeState(data []byte) (*State, error) {
 	case head.Version == nil:
 		return nil, errors.New("no version: not a totpemu state file")
 	case *head.Version > StateVersion:
-		return nil, fmt.Errorf("version %d is newer than this totpemu understands (%d): upgrade totpemu", *head.Version, StateVersion)
+		return nil, fmt.Errorf("version %d is newer than this totpemu understands (%d): %w", *head.Version, StateVersion, ErrNewerState)
 	case *head.Version < 1:
 		return nil, fmt.Errorf("version %d is not a valid version", *head.Version)
 	}

@@ -467,3 +467,56 @@ func TestStateKilledMidWrite(t *testing.T) {
 		}
 	}
 }
+
+// TestStateHintSharedDir is the regression test for "hint: chmod 700
+// /tmp" given for --state /tmp/x.json: a directory others share (sticky,
+// or not this user's) is never to be chmod-ed; the hint names a private
+// directory instead. The user's own open directory still gets chmod 700.
+func TestStateHintSharedDir(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		mode     os.FileMode
+		wantHint string
+		refuse   string
+	}{
+		{"sticky 1777", 0o777 | os.ModeSticky, "private directory", "chmod"},
+		{"own 0777", 0o777, "chmod 700 ", "private"},
+		{"own 0750", 0o750, "chmod 700 ", "private"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "shared")
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(dir, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(filepath.Join(dir, "x.json"))
+			var se *StateError
+			if !errors.As(err, &se) {
+				t.Fatalf("Load in a %v directory: %v; want a *StateError", tc.mode, err)
+			}
+			if !strings.Contains(se.Hint, tc.wantHint) || strings.Contains(se.Hint, tc.refuse) {
+				t.Errorf("Load in a %v directory: hint %q; want %q and no %q", tc.mode, se.Hint, tc.wantHint, tc.refuse)
+			}
+		})
+	}
+}
+
+// TestStateHintNewerVersion is the regression test for a newer totpemu's
+// state file getting the hint "restore it from a backup": the file is
+// fine, this totpemu is old.
+func TestStateHintNewerVersion(t *testing.T) {
+	path := newStatePath(t)
+	if err := os.WriteFile(path, []byte(`{"version":99,"accounts":[]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	var se *StateError
+	if !errors.As(err, &se) || !errors.Is(err, ErrNewerState) {
+		t.Fatalf("Load(version 99) = %v; want a *StateError wrapping ErrNewerState", err)
+	}
+	if !strings.Contains(se.Hint, "newer totpemu") || strings.Contains(se.Hint, "backup") {
+		t.Errorf("Load(version 99): hint %q; want it to name the newer totpemu, not a backup", se.Hint)
+	}
+}

@@ -112,6 +112,10 @@ func readState(path string) (*State, error) {
 		return nil, &StateError{Path: path, Problem: fmt.Sprintf("larger than %d bytes: not a totpemu state file", MaxStateBytes), Hint: untouched}
 	}
 	s, err := decodeState(data)
+	if errors.Is(err, ErrNewerState) {
+		return nil, &StateError{Path: path, Problem: strings.TrimSuffix(err.Error(), ": "+ErrNewerState.Error()), Err: ErrNewerState,
+			Hint: "the file was left untouched; read it with the newer totpemu that wrote it (or upgrade this one), or give another path with --state"}
+	}
 	if err != nil {
 		return nil, &StateError{Path: path, Problem: err.Error(), Hint: untouched}
 	}
@@ -136,8 +140,16 @@ func checkDir(dir string) (bool, error) {
 	case !fi.IsDir():
 		return false, &StateError{Path: dir, Problem: "is not a directory", Hint: "choose another path with --state"}
 	case fi.Mode().Perm()&0o077 != 0:
+		hint := "chmod 700 " + dir
+		if shared(fi) {
+			// Never advise opening or closing a directory others use
+			// (/tmp): the state file belongs in a private one.
+			private := filepath.Join(dir, fmt.Sprintf("totpemu-%d", os.Geteuid()))
+			hint = fmt.Sprintf("%s is shared with others: keep the state file in a private directory: leave out --state for the default, or mkdir -m 700 %s and give --state %s",
+				dir, private, filepath.Join(private, "device.json"))
+		}
 		return false, &StateError{Path: dir, Problem: fmt.Sprintf("directory mode %04o lets group or others in; it holds secrets", fi.Mode().Perm()),
-			Hint: "chmod 700 " + dir}
+			Hint: hint}
 	}
 	if err := checkOwner(dir, fi); err != nil {
 		return false, err
@@ -161,6 +173,16 @@ func checkFile(path string, fi fs.FileInfo) error {
 			Hint: "chmod 600 " + path}
 	}
 	return checkOwner(path, fi)
+}
+
+// shared reports whether a directory is one others share: sticky (as
+// /tmp) or not owned by this user.
+func shared(fi fs.FileInfo) bool {
+	if fi.Mode()&fs.ModeSticky != 0 {
+		return true
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return !ok || int(st.Uid) != os.Geteuid()
 }
 
 func checkOwner(path string, fi fs.FileInfo) error {
