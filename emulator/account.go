@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/totpemu/totpemu/scanner"
 )
 
 // Limits on an account's parameters.
@@ -19,10 +21,10 @@ const (
 	MinDigits      = 6
 	MaxDigits      = 8
 	DefaultDigits  = 6
-	MinPeriod      = 1   // seconds
-	MaxPeriod      = 300 // seconds
-	DefaultPeriod  = 30  // seconds
-	maxLabelPart   = 256 // bytes of Issuer or Name
+	MinPeriod      = scanner.MinPeriod // seconds
+	MaxPeriod      = scanner.MaxPeriod // seconds; one range everywhere
+	DefaultPeriod  = 30                // seconds
+	maxLabelPart   = 256               // bytes of Issuer or Name
 	maxNextCodes   = 10000
 )
 

@@ -18,6 +18,15 @@ const (
 	DefaultPeriod    = 30
 )
 
+// The step lengths totpemu accepts, in seconds, everywhere: the scanner's
+// lint, the device, the bench and the reference console. 300 s (5 minutes)
+// is the longest step seen in the field; beyond it a code's window is
+// longer than most login sessions, which is a misconfiguration.
+const (
+	MinPeriod = 1
+	MaxPeriod = 300
+)
+
 // Hints naming the authenticators known to ignore non-default parameters.
 const (
 	hintIgnoredAlgorithm = "Google Authenticator (some versions) and Microsoft Authenticator ignore algorithm= and compute SHA1 codes, which then never match; keep SHA1 unless every user's app is known to honour it"
@@ -144,8 +153,8 @@ func ParseURI(uri string) (*Key, []Finding) {
 			fs = append(fs, finding(RuleParamIgnored, "remove period= from an HOTP URI", "period= has no meaning for an HOTP key"))
 		} else {
 			n, err := strconv.ParseUint(v, 10, 16)
-			if err != nil || n < 1 || n > 300 {
-				fs = append(fs, finding(RulePeriodInvalid, "use period=30", "period is %q, not a number of seconds from 1 to 300", truncate(v, 16)))
+			if err != nil || n < MinPeriod || n > MaxPeriod {
+				fs = append(fs, finding(RulePeriodInvalid, "use period=30", "period is %q, not a number of seconds from %d to %d", truncate(v, 16), MinPeriod, MaxPeriod))
 				usable = false
 			} else {
 				k.Period = int(n)

@@ -3,6 +3,7 @@ package testbench_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -195,5 +196,30 @@ func TestFakeEnrollmentBudget(t *testing.T) {
 			}
 			t.Logf("%s: %d enrollments, submissions %v, timing %+v", name, rep.Enrollments, rep.Submissions, rep.Timing)
 		})
+	}
+}
+
+// TestFakePeriodOutOfRange is the regression test for a bench against a
+// server with 600 s steps: its report said "bind with 2 code(s) refused;
+// login refused" with no code sent. An enrollment the device cannot use
+// fails setup naming the period, and no check says a code was refused.
+func TestFakePeriodOutOfRange(t *testing.T) {
+	f := fake.New()
+	f.URIParams = "&period=600"
+	rep := runFakeWith(t, f, 0, nil, nil)
+	if f.Codes != 0 {
+		t.Errorf("%d codes sent with an unusable enrollment", f.Codes)
+	}
+	named := false
+	for _, ch := range rep.Checks {
+		if strings.Contains(ch.Detail, "refused") {
+			t.Errorf("%s says %q with no code sent", ch.ID, ch.Detail)
+		}
+		if ch.Status == testbench.Fail && strings.Contains(ch.Detail, "period") && strings.Contains(ch.Detail, "600") {
+			named = true
+		}
+	}
+	if !named || !rep.Failed() {
+		t.Errorf("no failed check naming period 600: %+v", rep.Checks)
 	}
 }

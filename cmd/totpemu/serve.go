@@ -64,7 +64,7 @@ Flags:
                              e.g. --digits 8
   --algorithm NAME         SHA1, SHA256 or SHA512 (default SHA1)
                              e.g. --algorithm SHA256
-  --period SECONDS         step length, 1 to 3600 (default 30)
+  --period SECONDS         step length, 1 to 300 (default 30)
                              e.g. --period 60
   --secret-bytes N         size of new secrets, 10 to 64 (default 20)
                              e.g. --secret-bytes 32
@@ -148,7 +148,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		{*lockout < 0, "--lockout", *lockout, "0 (off) or more failures"},
 		{*lockoutFor <= 0, "--lockout-for", *lockoutFor, "a positive duration such as 5m"},
 		{*digits < 6 || *digits > 8, "--digits", *digits, "6, 7 or 8"},
-		{*period < 1 || *period > 3600, "--period", *period, "1 to 3600 seconds"},
+		{*period < 1 || *period > refserver.MaxPeriod, "--period", *period, fmt.Sprintf("1 to %d seconds", refserver.MaxPeriod)},
 		{*secretBytes < 10 || *secretBytes > 64, "--secret-bytes", *secretBytes, "10 to 64 bytes"},
 		{*bindCodes != 1 && *bindCodes != 2, "--bind-codes", *bindCodes, "1 or 2"},
 		{*issuer == "", "--issuer", `""`, "a name"},

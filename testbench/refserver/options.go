@@ -8,6 +8,11 @@ import (
 	"github.com/totpemu/totpemu/clock"
 )
 
+// MaxPeriod is the longest step the console takes, in seconds: the same
+// as the device's and the scanner's (refserver imports neither; a test in
+// testbench/target holds the three equal).
+const MaxPeriod = 300
+
 // Replay policies.
 const (
 	ReplayNone = "none" // every code in the window is accepted, however often
@@ -63,7 +68,7 @@ type Options struct {
 	// Algorithm is the HMAC hash: "SHA1", "SHA256" or "SHA512". "" means SHA1.
 	Algorithm string
 
-	// Period is the step length in seconds, 1 to 3600. Zero means 30.
+	// Period is the step length in seconds, 1 to MaxPeriod. Zero means 30.
 	Period int
 
 	// SecretBytes is the size of a new device's secret, 10 to 64 bytes.
@@ -171,8 +176,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("digits %d: want 6 to 8", o.Digits)
 	case o.Algorithm != "SHA1" && o.Algorithm != "SHA256" && o.Algorithm != "SHA512":
 		return o, fmt.Errorf("algorithm %q: want SHA1, SHA256 or SHA512", o.Algorithm)
-	case o.Period < 1 || o.Period > 3600:
-		return o, fmt.Errorf("period %d: want 1 to 3600 seconds", o.Period)
+	case o.Period < 1 || o.Period > MaxPeriod:
+		return o, fmt.Errorf("period %d: want 1 to %d seconds", o.Period, MaxPeriod)
 	case o.SecretBytes < 10 || o.SecretBytes > 64:
 		return o, fmt.Errorf("secret size %d: want 10 to 64 bytes", o.SecretBytes)
 	case o.BindCodes != 1 && o.BindCodes != 2:

@@ -49,6 +49,7 @@ type Server struct {
 	LockPerUser   bool          // a lock covers every device
 	NoDate        bool          // Date answers no time (a server without a Date header)
 	DateOffset    time.Duration // added to Date only (a proxy's clock)
+	URIParams     string        // appended to the enrollment's otpauth URI, e.g. "&period=600"
 
 	// Clock is the true clock: a *clock.Manual (the lab clock) or, for
 	// real-time tests, any clock.
@@ -126,7 +127,7 @@ func (f *Server) Enroll(_ context.Context, account string) (*testbench.Enrollmen
 	secret := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
 	id := fmt.Sprintf("dev%d", len(f.devices)+1)
 	f.devices[id] = &device{secret: secret, bound: f.BindCodes == 0, used: map[string]bool{}}
-	u := "otpauth://totp/Fake:" + url.PathEscape(account) + "?secret=" + secret + "&issuer=Fake"
+	u := "otpauth://totp/Fake:" + url.PathEscape(account) + "?secret=" + secret + "&issuer=Fake" + f.URIParams
 	return &testbench.Enrollment{ID: id, Account: account, Issuer: "Fake", URI: u, ManualKey: secret}, nil
 }
 
