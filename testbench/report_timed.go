@@ -9,20 +9,14 @@ import (
 
 // writeWindowText writes the window's summary lines.
 func writeWindowText(w io.Writer, wr *WindowResult) {
-	more := func(at bool) string {
-		if at {
-			return " or more"
-		}
-		return ""
-	}
 	fmt.Fprintf(w, "WINDOW\ta code is accepted from %+.2f s to %+.2f s of its step (±%.2f s)\n", wr.AcceptedFromS, wr.AcceptedUntilS, wr.EdgeUncertaintyS)
 	switch {
 	case wr.Kind == KindSeconds && wr.BackSeconds != nil:
-		fmt.Fprintf(w, "\ta window in seconds: %g s back, %g s ahead on the server's clock; no whole-step window describes it\n", *wr.BackSeconds, *wr.ForwardSeconds)
+		fmt.Fprintf(w, "\twindow -%gs/+%gs in seconds of the server's clock; no whole-step window describes it\n", *wr.BackSeconds, *wr.ForwardSeconds)
 	case wr.Kind == KindSeconds:
 		fmt.Fprintf(w, "\ta window in seconds (its edges are not a whole number of steps apart)\n")
 	case wr.BackSteps != nil:
-		fmt.Fprintf(w, "\t%d step(s) back%s, %d step(s) forward%s in the server's own steps (period %d s)\n", *wr.BackSteps, more(wr.BackAtLimit), *wr.ForwardSteps, more(wr.ForwardAtLimit), wr.PeriodS)
+		fmt.Fprintf(w, "\twindow %s steps of the server's own clock (period %d s)%s\n", WindowSteps(*wr.BackSteps, *wr.ForwardSteps), wr.PeriodS, limits(wr.BackAtLimit, wr.ForwardAtLimit))
 	default:
 		fmt.Fprintf(w, "\ta window in steps; in the server's own steps: not known without its clock (no Date header)\n")
 	}
@@ -33,6 +27,23 @@ func writeWindowText(w io.Writer, wr *WindowResult) {
 	}
 	fmt.Fprintf(w, "\tdevice clock error always accepted: %s\n", skewText(wr.AlwaysAcceptedSkewS))
 	fmt.Fprintf(w, "\tsometimes accepted: over %+.2f s and under %+.2f s\n", wr.SometimesAcceptedSkewS[0], wr.SometimesAcceptedSkewS[1])
+}
+
+// WindowSteps writes a window of b steps back and f forward as the
+// reference console and every report show it: "-1/+1".
+func WindowSteps(b, f int) string { return fmt.Sprintf("-%d/+%d", b, f) }
+
+// limits says which side of a window reached the search's limit.
+func limits(back, fwd bool) string {
+	switch {
+	case back && fwd:
+		return "; both sides at the search's limit (--max-steps): maybe more"
+	case back:
+		return "; back at the search's limit (--max-steps): maybe more"
+	case fwd:
+		return "; forward at the search's limit (--max-steps): maybe more"
+	}
+	return ""
 }
 
 // writeTimedText writes the time-driven scenarios' summary lines.
@@ -51,7 +62,7 @@ func writeTimedText(w io.Writer, res Results) {
 			fmt.Fprintf(w, "SERVER CLOCK\tnot measured: no Date header, and the window is in seconds\n")
 		}
 		if s.BackSteps != nil {
-			fmt.Fprintf(w, "\tin its own steps: %d back, %d forward\n", *s.BackSteps, *s.ForwardSteps)
+			fmt.Fprintf(w, "\tin its own steps: window %s\n", WindowSteps(*s.BackSteps, *s.ForwardSteps))
 		}
 	}
 	if b := res.Boundary; b != nil {

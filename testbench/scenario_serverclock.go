@@ -103,7 +103,7 @@ func serverClockChecks(s *ServerClockResult) []Check {
 	}
 	if s.BackSteps != nil {
 		cs = append(cs, Check{ID: "server-clock.window", Status: Pass,
-			Detail: fmt.Sprintf("in its own steps the server accepts %d step(s) back and %d forward", *s.BackSteps, *s.ForwardSteps)})
+			Detail: fmt.Sprintf("in its own steps the server accepts window %s", WindowSteps(*s.BackSteps, *s.ForwardSteps))})
 	}
 	return cs
 }

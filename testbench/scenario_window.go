@@ -201,7 +201,7 @@ func windowChecks(w *WindowResult, v view) []Check {
 		}
 		cs = append(cs, Check{ID: "window.back", Status: Warn, Detail: d})
 	case w.BackSteps != nil:
-		cs = append(cs, Check{ID: "window.back", Status: Pass, Detail: fmt.Sprintf("%d step(s) back and %d forward in the server's own steps; %s", *w.BackSteps, *w.ForwardSteps, span)})
+		cs = append(cs, Check{ID: "window.back", Status: Pass, Detail: fmt.Sprintf("window %s steps of the server's own clock; %s", WindowSteps(*w.BackSteps, *w.ForwardSteps), span)})
 	default:
 		cs = append(cs, Check{ID: "window.back", Status: Pass, Detail: span + "; in the server's own steps: unknown without its clock"})
 	}

@@ -142,3 +142,11 @@ type LabClock interface {
 	LabNow(ctx context.Context) (time.Time, error)
 	SetLabClock(ctx context.Context, t time.Time) error
 }
+
+// LabSaver is implemented by lab clocks that can be put back as the bench
+// found them: SaveLabClock reads the clock's state (running with the
+// server's real clock, or stopped at a time) and returns what restores
+// it. Without it, the bench restores the time it found.
+type LabSaver interface {
+	SaveLabClock(ctx context.Context) (restore func(context.Context) error, err error)
+}

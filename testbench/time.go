@@ -27,6 +27,24 @@ type Time struct {
 	// LocalOffset is the local clock's measured error (truth minus local),
 	// known with NTP; nil otherwise.
 	LocalOffset *time.Duration
+
+	restore func(context.Context) error // puts the lab clock back; nil in real time
+}
+
+// Restore puts the target's lab clock back as VirtualTime found it (so a
+// person using the console next is not years in the future); later calls
+// and real time do nothing. Call it when the run ends, also when it was
+// interrupted, with a context that is not cancelled yet.
+func (t *Time) Restore(ctx context.Context) error {
+	r := t.restore
+	t.restore = nil
+	if r == nil {
+		return nil
+	}
+	if err := r(ctx); err != nil {
+		return fmt.Errorf("restoring the target's lab clock: %w", err)
+	}
+	return nil
 }
 
 // Virtual reports whether waiting is free.
@@ -40,7 +58,13 @@ func VirtualTime(ctx context.Context, lab LabClock) (*Time, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the target's lab clock: %w", err)
 	}
-	return &Time{Waiter: &labWaiter{m: clock.NewManual(now), lab: lab}, Kind: TimeVirtual}, nil
+	restore := func(ctx context.Context) error { return lab.SetLabClock(ctx, now) }
+	if s, ok := lab.(LabSaver); ok {
+		if restore, err = s.SaveLabClock(ctx); err != nil {
+			return nil, fmt.Errorf("reading the target's lab clock: %w", err)
+		}
+	}
+	return &Time{Waiter: &labWaiter{m: clock.NewManual(now), lab: lab}, Kind: TimeVirtual, restore: restore}, nil
 }
 
 // RealTime returns a real Time: truth from truth (an NTP clock, or the

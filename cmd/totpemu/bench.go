@@ -237,6 +237,14 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return inputErr(err, "is the target's lab clock working?")
 		}
+		// Put the lab clock back as found, also after Ctrl-C (the
+		// requests' own timeouts bound it).
+		defer func() {
+			if err := cfg.Time.Restore(context.WithoutCancel(ctx)); err != nil {
+				fmt.Fprintf(e.stderr, "totpemu: error: %v\n", err)
+				fmt.Fprintf(e.stderr, "totpemu: hint: set it by hand: curl -X POST -d '{\"run\": true}' .../api/v1/lab/clock\n")
+			}
+		}()
 		local = cfg.Time
 	} else if testbench.TimeKind(f.timeSource) == testbench.TimeSystem {
 		cfg.Time = testbench.RealTime(e.clock, e.clock, testbench.TimeSystem, nil)
@@ -324,7 +332,7 @@ func benchTarget(ctx context.Context, e *env, changed func(string) bool, f bench
 		}
 		if lab != nil && (f.timeSource != "" || changed("ntp")) {
 			return nil, nil, nil, usageErr("drop --time-source and --ntp, or run the console without --lab",
-				"bench: %s runs on a lab clock that only the bench moves: real time would find it stopped", f.target)
+				"bench: %s is in lab mode: the bench drives its clock (virtual time); real time is for a console without --lab", f.target)
 		}
 		if lab == nil {
 			return t, nil, nothing, nil

@@ -79,7 +79,11 @@ Flags:
   --lab                    lab mode: the server's clock can be read and set
                              over HTTP (GET/POST /api/v1/lab/clock with
                              {"set": RFC3339}, {"advance": "30s"} or
-                             {"unix_ms": N}); the pages say so
+                             {"unix_ms": N}, which stop it there; {"run":
+                             true} makes it follow the real clock again);
+                             it runs with the real clock until set, and a
+                             bench puts it back as it found it; the pages
+                             say so
                              e.g. --lab
 
 The console's demo user is "demo" with password "demo-password".

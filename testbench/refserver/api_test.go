@@ -192,9 +192,10 @@ func TestLabClock(t *testing.T) {
 
 	m := clock.NewManual(base)
 	f := newFixture(t, Options{Lab: true, Clock: m, ClockOffset: time.Hour})
-	if f.srv.LabClock() != m {
-		t.Errorf("lab mode with a *clock.Manual: LabClock is not that clock")
+	if f.srv.LabClock().Set(base.Add(time.Second)); !m.Now().Equal(base.Add(time.Second)) {
+		t.Errorf("lab mode with a *clock.Manual: LabClock does not set that clock")
 	}
+	m.Set(base)
 	check := func(method, body string, wantStatus int, want time.Time) {
 		t.Helper()
 		w := f.do(method, "/api/v1/lab/clock", body)
@@ -218,7 +219,7 @@ func TestLabClock(t *testing.T) {
 	check("POST", `{"advance":"-1m"}`, 200, base.Add(-30*time.Second))
 	check("POST", `{"set":"2030-01-02T03:04:05.123456789Z"}`, 200, time.Date(2030, 1, 2, 3, 4, 5, 123456789, time.UTC))
 	check("POST", `{"unix_ms":1800000000123}`, 200, time.UnixMilli(1800000000123))
-	for _, bad := range []string{`{}`, `{"advance":"30s","unix_ms":1}`, `{"advance":"soon"}`, `{"advance":"1000000h"}`, `{"set":"yesterday"}`, `{"unix_ms":"1"}`} {
+	for _, bad := range []string{`{}`, `{"advance":"30s","unix_ms":1}`, `{"advance":"soon"}`, `{"advance":"1000000h"}`, `{"set":"yesterday"}`, `{"unix_ms":"1"}`, `{"run":false}`, `{"run":true,"set":"2030-01-02T03:04:05Z"}`} {
 		check("POST", bad, 400, time.Time{})
 	}
 	if !f.srv.Now().Equal(time.UnixMilli(1800000000123).Add(time.Hour)) {
@@ -236,5 +237,55 @@ func TestLabClock(t *testing.T) {
 	}
 	if g.LabClock() == nil || !g.LabClock().Now().Equal(m.Now().Add(time.Minute)) {
 		t.Errorf("lab clock from an Offset clock: %v", g.LabClock())
+	}
+}
+
+// TestLabClockRuns is the regression test for "serve --lab" leaving its
+// console on a stopped clock (years ahead after a bench): the lab clock
+// runs with the real clock until set, stops when set, and runs again on
+// {"run": true}; GET says which.
+func TestLabClockRuns(t *testing.T) {
+	real := clock.NewManual(base)
+	f := newFixture(t, Options{Lab: true, Clock: clock.Offset{Base: real}})
+	get := func(body string) LabClockResponse {
+		t.Helper()
+		method := "POST"
+		if body == "" {
+			method = "GET"
+		}
+		w := f.do(method, "/api/v1/lab/clock", body)
+		var r LabClockResponse
+		if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &r) != nil {
+			t.Fatalf("%s lab clock %s: %d %s", method, body, w.Code, w.Body)
+		}
+		return r
+	}
+	if r := get(""); !r.Running || r.UnixMS != base.UnixMilli() {
+		t.Fatalf("fresh lab clock: %+v; want running at %v", r, base)
+	}
+	real.Advance(10 * time.Second)
+	if r := get(""); !r.Running || r.UnixMS != base.Add(10*time.Second).UnixMilli() {
+		t.Errorf("after 10 s of real time: %+v; want running, 10 s on", r)
+	}
+	far := time.Date(2031, 1, 19, 0, 0, 0, 0, time.UTC)
+	if r := get(`{"set":"2031-01-19T00:00:00Z"}`); r.Running || r.UnixMS != far.UnixMilli() {
+		t.Errorf("after set: %+v; want stopped at %v", r, far)
+	}
+	real.Advance(time.Minute)
+	if r := get(""); r.Running || r.UnixMS != far.UnixMilli() {
+		t.Errorf("set, then a minute of real time: %+v; want still stopped at %v", r, far)
+	}
+	if r := get(`{"advance":"30s"}`); r.Running || r.UnixMS != far.Add(30*time.Second).UnixMilli() {
+		t.Errorf("after advance: %+v; want stopped 30 s on", r)
+	}
+	now := base.Add(70 * time.Second)
+	if r := get(`{"run":true}`); !r.Running || r.UnixMS != now.UnixMilli() {
+		t.Errorf("after run: %+v; want running at the real %v", r, now)
+	}
+	if !f.srv.Now().Equal(now) {
+		t.Errorf("server Now %v after run; want the real %v", f.srv.Now(), now)
+	}
+	if r := get(`{"advance":"5s"}`); r.Running || r.UnixMS != now.Add(5*time.Second).UnixMilli() {
+		t.Errorf("advance from running: %+v; want stopped 5 s after the real time", r)
 	}
 }

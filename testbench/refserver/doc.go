@@ -18,8 +18,8 @@
 //	POST   /api/v1/devices/{serial}/verify {"code"}
 //	DELETE /api/v1/devices/{serial}
 //	GET    /healthz                        {"status": "ok", "lab": BOOL}
-//	GET    /api/v1/lab/clock               lab mode only: {"now": RFC3339Nano, "unix_ms": N}
-//	POST   /api/v1/lab/clock               lab mode only: {"set": RFC3339Nano} | {"advance": "30s"} | {"unix_ms": N}
+//	GET    /api/v1/lab/clock               lab mode only: {"now": RFC3339Nano, "unix_ms": N, "running": BOOL}
+//	POST   /api/v1/lab/clock               lab mode only: {"set": RFC3339Nano} | {"advance": "30s"} | {"unix_ms": N} | {"run": true}
 //
 // Status codes: 200 accepted, 201 created, 400 malformed (a code is exactly
 // Options.Digits ASCII digits), 403 rejected, 404 unknown device, 409
@@ -46,8 +46,11 @@
 //
 // Time: Options.Clock is the server's true clock; codes are checked at
 // Now(), which adds Options.ClockOffset. In lab mode the true clock is a
-// clock.Manual that a client reads and moves over HTTP, so a test bench can
-// run in virtual time; ClockOffset still applies on top of it.
+// LabClock that a client reads and moves over HTTP, so a test bench can
+// run in virtual time: it runs with Options.Clock until set, stays where
+// set, and runs again on {"run": true} (a bench restores it so when it
+// ends); over a *clock.Manual it is that clock. ClockOffset still applies
+// on top of it.
 //
 // Serving: NewHTTPServer wraps a handler in an http.Server with the
 // timeouts and header limit of HTTPOptions (1 MB of headers is answered

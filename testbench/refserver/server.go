@@ -18,7 +18,7 @@ const maxBodyBytes = 64 << 10
 type Server struct {
 	opts    Options
 	clk     clock.Clock   // the true clock (the lab clock in lab mode)
-	lab     *clock.Manual // nil unless Options.Lab
+	lab     *LabClock    // nil unless Options.Lab
 	vopts   totp.ValidateOpts
 	store   *store
 	mux     *http.ServeMux
@@ -34,12 +34,9 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: o, clk: o.Clock, vopts: validateOpts(o), store: newStore(), mux: http.NewServeMux()}
 	if o.Lab {
-		m, ok := o.Clock.(*clock.Manual)
-		if !ok {
-			m = clock.NewManual(o.Clock.Now())
-		}
-		s.lab, s.clk = m, m
-		s.opts.Clock = m
+		s.lab = newLabClock(o.Clock)
+		s.clk = s.lab
+		s.opts.Clock = s.lab
 	}
 	if s.console, err = newConsole(s); err != nil {
 		return nil, err
@@ -57,7 +54,7 @@ func (s *Server) Options() Options { return s.opts }
 func (s *Server) Now() time.Time { return s.clk.Now().Add(s.opts.ClockOffset) }
 
 // LabClock returns the lab clock, or nil when lab mode is off.
-func (s *Server) LabClock() *clock.Manual { return s.lab }
+func (s *Server) LabClock() *LabClock { return s.lab }
 
 // ServeHTTP caps the request body and routes the request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

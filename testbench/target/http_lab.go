@@ -10,9 +10,11 @@ import (
 	"github.com/totpemu/totpemu/testbench"
 )
 
-// labAnswer is the lab clock's JSON.
+// labAnswer is the lab clock's JSON; running is the reference console's
+// (absent elsewhere).
 type labAnswer struct {
-	Now string `json:"now"`
+	Now     string `json:"now"`
+	Running *bool  `json:"running"`
 }
 
 // Lab returns the target's lab clock, or nil when the config names none or
@@ -36,18 +38,24 @@ func (t *HTTPTarget) Lab(ctx context.Context) (testbench.LabClock, error) {
 }
 
 func parseLab(a *answer) (time.Time, error) {
+	now, _, err := parseLabState(a)
+	return now, err
+}
+
+// parseLabState reads the lab clock's time and, when it says, whether it
+// runs with the server's real clock.
+func parseLabState(a *answer) (now time.Time, running *bool, err error) {
 	if a.status != http.StatusOK {
-		return time.Time{}, fmt.Errorf("lab clock answered %s", brief(a))
+		return time.Time{}, nil, fmt.Errorf("lab clock answered %s", brief(a))
 	}
 	var la labAnswer
 	if err := json.Unmarshal(a.body, &la); err != nil {
-		return time.Time{}, fmt.Errorf("lab clock answer: %w", err)
+		return time.Time{}, nil, fmt.Errorf("lab clock answer: %w", err)
 	}
-	now, err := time.Parse(time.RFC3339Nano, la.Now)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("lab clock answer: %w", err)
+	if now, err = time.Parse(time.RFC3339Nano, la.Now); err != nil {
+		return time.Time{}, nil, fmt.Errorf("lab clock answer: %w", err)
 	}
-	return now, nil
+	return now, la.Running, nil
 }
 
 type httpLab struct{ t *HTTPTarget }
@@ -68,4 +76,29 @@ func (l httpLab) SetLabClock(ctx context.Context, t time.Time) error {
 	}
 	_, err = parseLab(a)
 	return err
+}
+
+// SaveLabClock reads the lab clock's state; what it returns puts it back:
+// running again with the server's clock ({"run": true}) when it ran, else
+// stopped at the time it showed.
+func (l httpLab) SaveLabClock(ctx context.Context) (func(context.Context) error, error) {
+	a, err := l.t.do(ctx, Request{Method: http.MethodGet, Path: l.t.cfg.LabClock}, nil)
+	if err != nil {
+		return nil, err
+	}
+	now, running, err := parseLabState(a)
+	if err != nil {
+		return nil, err
+	}
+	if running == nil || !*running {
+		return func(ctx context.Context) error { return l.SetLabClock(ctx, now) }, nil
+	}
+	return func(ctx context.Context) error {
+		a, err := l.t.do(ctx, Request{Method: http.MethodPost, Path: l.t.cfg.LabClock, Body: `{"run": true}`}, nil)
+		if err != nil {
+			return err
+		}
+		_, err = parseLab(a)
+		return err
+	}, nil
 }
