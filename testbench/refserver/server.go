@@ -17,8 +17,8 @@ const maxBodyBytes = 64 << 10
 // lab mode, the lab clock. It is an http.Handler safe for concurrent use.
 type Server struct {
 	opts    Options
-	clk     clock.Clock   // the true clock (the lab clock in lab mode)
-	lab     *LabClock    // nil unless Options.Lab
+	clk     clock.Clock // the true clock (the lab clock in lab mode)
+	lab     *LabClock   // nil unless Options.Lab
 	vopts   totp.ValidateOpts
 	store   *store
 	mux     *http.ServeMux
