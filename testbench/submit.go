@@ -114,7 +114,14 @@ func (a *actor) sendBy(ctx context.Context, d *device, bind bool, mk func(now ti
 			if wait > maxThrottleWait {
 				return an, fmt.Errorf("target asked to wait %v, over the %v the bench waits: %v", wait, maxThrottleWait, an.v)
 			}
-			if err := b.tl.sleep(ctx, wait, a.name, "the target's Retry-After (HTTP 429)"); err != nil {
+			// The try in the reason: each back-off is a countdown of its
+			// own, so a longer one after a shorter is not a clock going
+			// backwards.
+			why := fmt.Sprintf("the target's \"slow down\" (HTTP 429), retry %d of %d", throttles, maxThrottles)
+			if an.v.RetryAfter > 0 {
+				why = fmt.Sprintf("the target's Retry-After (HTTP 429), retry %d of %d", throttles, maxThrottles)
+			}
+			if err := b.tl.sleep(ctx, wait, a.name, why); err != nil {
 				return an, err
 			}
 		default:

@@ -99,3 +99,35 @@ func TestRealTimeSynctest(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressRetryCountdown is the regression test for the retry
+// countdown that printed "1s left" then "2s left": each back-off of a
+// target answering 429 is a countdown of its own, named by its retry, and
+// within one the time left only falls.
+func TestProgressRetryCountdown(t *testing.T) {
+	for _, retryAfter := range []time.Duration{0, 3 * time.Second} {
+		synctest.Test(t, func(t *testing.T) {
+			f := fake.New()
+			f.ThrottleEvery, f.RetryAfter = 1, retryAfter
+			_, _, progress := runReal(t, f, 3*time.Second, testbench.ScenarioEnroll)
+			last := map[string]time.Duration{}
+			n := 0
+			for _, line := range strings.Split(strings.TrimSpace(progress), "\n") {
+				rest, ok := strings.CutPrefix(line, "bench: waiting: setup ")
+				left, why, ok2 := strings.Cut(rest, " for ")
+				d, err := time.ParseDuration(left)
+				if !ok || !ok2 || err != nil || !strings.Contains(why, "retry ") {
+					t.Fatalf("Retry-After %v: progress line %q: want \"bench: waiting: setup D for ... retry N of M\"", retryAfter, line)
+				}
+				if prev, seen := last[why]; seen && d > prev {
+					t.Errorf("Retry-After %v: %q after %v left for the same retry", retryAfter, line, prev)
+				}
+				last[why] = d
+				n++
+			}
+			if len(last) < 6 {
+				t.Errorf("Retry-After %v: %d retries named in %d lines; want 6:\n%s", retryAfter, len(last), n, progress)
+			}
+		})
+	}
+}

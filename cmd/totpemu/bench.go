@@ -217,6 +217,13 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if testbench.TimeKind(f.timeSource) == testbench.TimeSystem && fs.Changed("ntp") {
 		return usageErr(hint, "bench: --ntp and --time-source system contradict each other")
 	}
+	for _, o := range []struct{ flag, path string }{{"--out", f.out}, {"--trace", f.trace}} {
+		if fs.Changed(o.flag[2:]) {
+			if err := checkOutFile("bench", o.flag, o.path); err != nil {
+				return err
+			}
+		}
+	}
 	prof, err := emulator.ProfileByName(f.profile)
 	if err != nil {
 		return usageErr("the profiles are phone, gauth-android, phone-manual and token", "bench: --profile: %v", err)
@@ -276,7 +283,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if f.trace != "" {
 		tf, err := os.OpenFile(f.trace, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 		if err != nil {
-			return inputErr(fmt.Errorf("--trace: %w", err), "")
+			return inputErr(fmt.Errorf("bench: --trace %s: %w", f.trace, pathless(err)), "")
 		}
 		defer tf.Close()
 		cfg.Trace = tf
@@ -306,7 +313,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if f.out != "" {
 		// writeFileAtomic (scan.go): a temporary file beside it, renamed over it.
 		if err := writeFileAtomic(f.out, buf.Bytes()); err != nil {
-			return inputErr(fmt.Errorf("--out %s: %w", f.out, err), "")
+			return inputErr(fmt.Errorf("bench: --out %s: %w", f.out, err), "")
 		}
 	} else if _, err := e.stdout.Write(buf.Bytes()); err != nil {
 		return err
@@ -369,6 +376,12 @@ func benchTarget(ctx context.Context, e *env, changed func(string) bool, f bench
 			if t.EnrollCommand, err = target.SplitCommand(f.enrollCmd); err != nil {
 				return nil, nil, nil, usageErr("", "bench: --enroll-cmd: %v", err)
 			}
+		}
+		if err := target.CheckCommand(t.Command); err != nil {
+			return nil, nil, nil, usageErr("give the verifier's path, or a program on $PATH", "bench: --target-cmd: %v", err)
+		}
+		if err := target.CheckCommand(t.EnrollCommand); changed("enroll-cmd") && err != nil {
+			return nil, nil, nil, usageErr("give the enroll program's path, or a program on $PATH", "bench: --enroll-cmd: %v", err)
 		}
 		return t, nil, nothing, nil
 	}

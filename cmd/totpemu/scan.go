@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -160,6 +157,11 @@ func runScan(ctx context.Context, e *env, args []string) error {
 		}
 		opts.ExpectSecret = s
 	}
+	if fs.Changed("out") {
+		if err := checkOutFile("scan", "--out", f.out); err != nil {
+			return err
+		}
+	}
 	if f.rules {
 		if fs.NArg() > 0 {
 			return usageErr(`run "totpemu scan --rules" alone`, "scan: --rules takes no inputs")
@@ -240,50 +242,6 @@ func failed(fs []scanner.Finding, strict bool) bool {
 		return scanner.HasWarning(fs)
 	}
 	return scanner.HasError(fs)
-}
-
-// writeReport writes through fn to stdout, or to path atomically: a
-// temporary file in the same directory, synced, then renamed, so the file
-// is never seen half-written and an old report survives a failure.
-func writeReport(e *env, path string, fn func(io.Writer) error) error {
-	if path == "" {
-		return fn(e.stdout)
-	}
-	var buf bytes.Buffer
-	if err := fn(&buf); err != nil {
-		return err
-	}
-	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
-		return inputErr(fmt.Errorf("scan: --out %s: %w", path, err), "")
-	}
-	return nil
-}
-
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // writeRules lists the rule table.

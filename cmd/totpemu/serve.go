@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/totpemu/totpemu/testbench/refserver"
@@ -162,8 +165,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			return usageErr(hint, "serve: %s %v: want %s", ch.flag, ch.val, ch.want)
 		}
 	}
-	if _, _, err := net.SplitHostPort(*addr); err != nil {
+	if _, port, err := net.SplitHostPort(*addr); err != nil {
 		return usageErr(hint, "serve: --addr %q: want HOST:PORT such as 127.0.0.1:8080", *addr)
+	} else if n, err := strconv.Atoi(port); port == "" || err != nil || n < 0 || n > 65535 {
+		return usageErr(hint, "serve: --addr %q: port %q is not a number from 0 to 65535", *addr, port)
 	}
 	opts := refserver.Options{
 		Clock:      e.clock,
@@ -188,6 +193,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	err = refserver.ListenAndServe(ctx, *addr, srv, refserver.HTTPOptions{}, ready)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return failedErr(fmt.Errorf("serve: %w", err), "another program listens there: choose another port with --addr, or :0 for any free one")
+	}
 	if err != nil {
 		return failedErr(fmt.Errorf("serve: %w", err), "")
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"os/exec"
@@ -53,6 +54,33 @@ const maxCommandOutput = 64 << 10
 // Describe names the target. Its methods are safe for concurrent use: the
 // bench runs up to --parallel commands at once.
 func (c *CommandTarget) Describe() string { return "command " + strings.Join(c.Command, " ") }
+
+// CheckCommand finds a command's program (as exec does, on $PATH when the
+// name has no slash), so that one that cannot start is named before the
+// bench begins instead of retried.
+func CheckCommand(argv []string) error {
+	if len(argv) == 0 {
+		return errors.New("no command")
+	}
+	if _, err := exec.LookPath(argv[0]); err != nil {
+		return fmt.Errorf("%s cannot be started: %w", argv[0], unwrapExec(err))
+	}
+	return nil
+}
+
+// unwrapExec keeps the reason of an exec.Error (not found, not
+// executable) without repeating the name.
+func unwrapExec(err error) error {
+	var ee *exec.Error
+	if errors.As(err, &ee) {
+		err = ee.Err
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return err
+}
 
 // Capabilities: no bind step; enrollments are fresh.
 func (c *CommandTarget) Capabilities() testbench.Capabilities {
