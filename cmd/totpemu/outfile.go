@@ -95,4 +95,3 @@ func writeFileAtomic(path string, data []byte) (err error) {
 	}
 	return os.Rename(tmp.Name(), path)
 }
-
