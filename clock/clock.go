@@ -15,7 +15,8 @@
 //     and with seeded jitter; a pure function of the base time (drift.go).
 //   - NTP: a base clock corrected by the median offset of several NTP servers
 //     queried concurrently (github.com/beevik/ntp), with Kiss-o'-Death, stratum,
-//     leap, root distance and falseticker checks, a required majority, periodic
+//     leap, root distance and falseticker checks, a required majority of the
+//     valid answers (at least NTPOptions.MinSources of them), periodic
 //     resync (Run) and the evidence kept (ntp.go: types and options; ntp_sync.go:
 //     Sync and the selection rules). A Sync where no source survives fails with
 //     an error wrapping ErrNoSource unless NTPOptions.AllowFallback is set.

@@ -51,6 +51,12 @@ type NTPOptions struct {
 	// pool agree within a few milliseconds, and a TOTP step is 30 s.
 	Tolerance time.Duration
 
+	// MinSources is the fewest valid answers a sync needs; a silent or
+	// invalid server does not count against the majority, so with fewer
+	// answering a sync still succeeds on those that did, unless they are
+	// fewer than this. Zero or negative means 1.
+	MinSources int
+
 	// ResyncInterval is how often Run syncs again; it is also the unit of
 	// the back-off after a RATE kiss. Zero means DefaultNTPResyncInterval
 	// (15 min); negative disables Run (it returns at once) and RATE backs
@@ -84,6 +90,11 @@ type Evidence struct {
 	Error string `json:"error,omitempty"`
 	// Sources lists every configured server in order.
 	Sources []Source `json:"sources"`
+	// Asked is how many servers were queried in this sync (those not
+	// barred by an earlier Kiss-o'-Death); Valid how many of them answered
+	// validly (the majority is of these). Valid < Asked deserves a warning.
+	Asked int `json:"asked"`
+	Valid int `json:"valid"`
 }
 
 // Source is what one server answered in a sync.
@@ -170,6 +181,9 @@ func NewNTP(opts NTPOptions) *NTP {
 	}
 	if opts.Tolerance <= 0 {
 		opts.Tolerance = DefaultNTPTolerance
+	}
+	if opts.MinSources <= 0 {
+		opts.MinSources = 1
 	}
 	interval := opts.ResyncInterval
 	if interval == 0 {

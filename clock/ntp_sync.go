@@ -26,12 +26,13 @@ import (
 // short or malformed packet).
 //
 // The survivors' median offset is taken, and the sources within Tolerance
-// of it must be a strict majority of the servers queried in this sync that
-// did not answer with a Kiss-o'-Death (silent and invalid sources count
-// against the majority). The offset applied is the median of that
+// of it must be a strict majority of the survivors (the servers that
+// answered validly: a silent server is not a disagreeing one), and the
+// survivors at least MinSources. The offset applied is the median of that
 // majority; the others are dropped as falsetickers. So one falseticker
-// among three cannot move the clock, and when two of three disagree there
-// is no majority.
+// among three cannot move the clock, when two of three disagree there is
+// no majority, and one answering server of two is used (Evidence.Valid
+// says so).
 //
 // When no source survives, Sync fails with an error wrapping ErrNoSource
 // and naming each server's reason, and the previous offset stays in use;
@@ -90,8 +91,23 @@ func (n *NTP) Sync(ctx context.Context) (Evidence, error) {
 	}
 	n.mu.Unlock()
 
-	offset, failure := n.selectOffset(sources, candidates, eligible)
-	e := Evidence{Offset: offset, SyncedAt: now, Sources: sources}
+	offset, failure := n.selectOffset(sources, candidates)
+	if failure == "" && len(candidates) < n.opts.MinSources {
+		failure = fmt.Sprintf("only %d of %d servers answered validly; %d wanted", len(candidates), eligible, n.opts.MinSources)
+		if others := describeDrops(sources); others != "" {
+			failure += ": " + others
+		}
+		for _, i := range candidates {
+			sources[i].Used = false
+			if sources[i].Dropped == "" {
+				sources[i].Dropped = fmt.Sprintf("fewer than %d sources answered validly", n.opts.MinSources)
+			}
+		}
+	}
+	e := Evidence{Offset: offset, SyncedAt: now, Sources: sources, Asked: eligible, Valid: len(candidates)}
+	if failure != "" {
+		e.Offset = 0
+	}
 	var err error
 	if failure != "" {
 		err = fmt.Errorf("ntp sync: %w: %s", ErrNoSource, failure)
@@ -235,10 +251,11 @@ func validateReason(err error, resp *ntp.Response) string {
 }
 
 // selectOffset takes the median of the candidates and checks that those
-// within Tolerance of it are a strict majority of eligible. It marks each
+// within Tolerance of it are a strict majority of them. It marks each
 // candidate used or dropped and returns the offset, or a failure saying
 // why none survived.
-func (n *NTP) selectOffset(sources []Source, candidates []int, eligible int) (time.Duration, string) {
+func (n *NTP) selectOffset(sources []Source, candidates []int) (time.Duration, string) {
+	eligible := len(candidates)
 	if len(candidates) == 0 {
 		if len(sources) == 0 {
 			return 0, "no servers"

@@ -187,8 +187,7 @@ func TestOfflineNoMajority(t *testing.T) {
 		{"+2s_+300s_-300s", []time.Duration{2 * time.Second, 300 * time.Second, -300 * time.Second}, 0},
 		{"+2s_+2s_+300s_+300s", []time.Duration{2 * time.Second, 2 * time.Second, 300 * time.Second, 300 * time.Second}, 0},
 		{"+2s_+300s", []time.Duration{2 * time.Second, 300 * time.Second}, 0},
-		{"+2s_and_2_silent", []time.Duration{2 * time.Second}, 2},
-		{"+2s_+2s_and_2_silent", []time.Duration{2 * time.Second, 2 * time.Second}, 2},
+		{"+2s_+300s_and_2_silent", []time.Duration{2 * time.Second, 300 * time.Second}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ss := fakeServers(t, tc.offsets...)
@@ -212,6 +211,55 @@ func TestOfflineNoMajority(t *testing.T) {
 			}
 			if !n.Now().Equal(base.Now()) {
 				t.Errorf("%s: clock moved by %v after a failed first sync", tc.name, n.Now().Sub(base.Now()))
+			}
+		})
+	}
+}
+
+// TestOfflineSilentNotAgainstMajority is the regression test for "no
+// majority: 1 of 2 sources agree" with one server answering and one dead:
+// a silent server is not a disagreeing one. The majority is of the valid
+// answers; MinSources asks for more of them.
+func TestOfflineSilentNotAgainstMajority(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		offsets    []time.Duration
+		silent     int
+		minSources int
+		wantErr    string // "" for success at +2 s
+	}{
+		{"+2s_and_1_silent", []time.Duration{2 * time.Second}, 1, 0, ""},
+		{"+2s_and_2_silent", []time.Duration{2 * time.Second}, 2, 0, ""},
+		{"+2s_+2s_and_2_silent", []time.Duration{2 * time.Second, 2 * time.Second}, 2, 0, ""},
+		{"+2s_+2s_+300s_and_1_silent", []time.Duration{2 * time.Second, 2 * time.Second, 300 * time.Second}, 1, 0, ""},
+		{"+2s_and_1_silent,min=2", []time.Duration{2 * time.Second}, 1, 2, "only 1 of 2 servers answered validly; 2 wanted"},
+		{"+2s_+2s_and_1_silent,min=2", []time.Duration{2 * time.Second, 2 * time.Second}, 1, 2, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ss := fakeServers(t, tc.offsets...)
+			for range tc.silent {
+				s := ntptest.NewServer(t)
+				s.Update(func(b *ntptest.Behavior) { b.Silent = true })
+				ss = append(ss, s)
+			}
+			n, _ := newTestNTP(ss, func(o *NTPOptions) { o.MinSources = tc.minSources })
+			ev, err := n.Sync(context.Background())
+			if ev.Asked != len(ss) || ev.Valid != len(tc.offsets) {
+				t.Errorf("%s: asked %d, valid %d; want %d, %d", tc.name, ev.Asked, ev.Valid, len(ss), len(tc.offsets))
+			}
+			if tc.wantErr != "" {
+				if !errors.Is(err, ErrNoSource) || !strings.Contains(err.Error(), tc.wantErr) || ev.Offset != 0 {
+					t.Fatalf("%s: Sync = %v, %v; want ErrNoSource saying %q", tc.name, ev.Offset, err, tc.wantErr)
+				}
+				for _, s := range ev.Sources {
+					if s.Used {
+						t.Errorf("%s: source %s used in a failed sync", tc.name, s.Server)
+					}
+				}
+				return
+			}
+			if err != nil || !near(ev.Offset, 2*time.Second, 50*time.Millisecond) {
+				t.Fatalf("%s: Sync = %v, %v; want +2 s", tc.name, ev.Offset, err)
 			}
 		})
 	}

@@ -263,7 +263,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 				return err
 			}
 		}
-		n, ev, err := syncNTP(ctx, clock.NTPOptions{Servers: servers, Base: e.clock})
+		n, ev, err := syncNTP(ctx, e, clock.NTPOptions{Servers: servers, Base: e.clock})
 		if err != nil {
 			return err
 		}

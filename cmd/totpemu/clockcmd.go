@@ -20,7 +20,9 @@ Queries several NTP servers at once, drops the ones that cannot be trusted
 (Kiss-o'-Death, stratum 0 or 16+, unsynchronised, too far from their own
 reference, an answer that fails validation, silence), takes the median of
 the rest and requires a majority of them to agree, so one wrong server
-cannot move the clock. Prints the local clock's offset from that truth
+cannot move the clock. A silent server does not count against the
+majority: with one of two answering, its time is used, with a warning;
+--min-sources asks for more valid answers. Prints the local clock's offset from that truth
 and, per server, the evidence: offset, round trip, stratum, root distance,
 and why a server was dropped.
 
@@ -28,6 +30,8 @@ Flags:
   --ntp SERVER[,SERVER]  servers to ask, each host or host:port
                          (default 0.pool.ntp.org,...,3.pool.ntp.org)
   --timeout DURATION     how long to wait for each server (default 2s)
+  --min-sources N        fail unless at least N servers answer validly
+                         (default 1), e.g. --min-sources 2
   --json                 print the evidence as JSON
 
 Exit status: 0 synced; 1 no source survived; 2 usage error.
@@ -47,6 +51,7 @@ func runClock(ctx context.Context, e *env, args []string) error {
 	ntpFlag := fs.String("ntp", "", "")
 	asJSON := fs.Bool("json", false, "")
 	timeout := fs.Duration("timeout", clock.DefaultNTPTimeout, "")
+	minSources := fs.Int("min-sources", 1, "")
 	if err := parse(e, c, fs, args); err != nil {
 		return err
 	}
@@ -60,10 +65,13 @@ func runClock(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	if *minSources < 1 || *minSources > 64 {
+		return usageErr("e.g. --min-sources 2", "--min-sources: %d is outside 1..64", *minSources)
+	}
 	if *timeout <= 0 || *timeout > time.Minute {
 		return usageErr("e.g. --timeout 500ms", "--timeout: %s is outside (0, 1m]", *timeout)
 	}
-	_, ev, err := syncNTP(ctx, clock.NTPOptions{Servers: servers, Base: e.clock, Timeout: *timeout})
+	_, ev, err := syncNTP(ctx, e, clock.NTPOptions{Servers: servers, Base: e.clock, Timeout: *timeout, MinSources: *minSources})
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -86,6 +94,11 @@ func printEvidence(e *env, ev clock.Evidence, ok bool) {
 		result := "used"
 		if s.Dropped != "" {
 			result = "dropped: " + s.Dropped
+		}
+		if !s.Answered {
+			// No reply: nothing measured, not a zero.
+			fmt.Fprintf(tw, "%s\t–\t–\t–\t–\t%s\n", s.Server, result)
+			continue
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.Server, signedMS(s.Offset), plainMS(s.RTT), s.Stratum, plainMS(s.RootDistance), result)
 	}

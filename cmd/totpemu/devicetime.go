@@ -88,7 +88,7 @@ func (tf *timeFlags) clocks(ctx context.Context, e *env, fs *pflag.FlagSet) (loc
 		if err != nil {
 			return nil, nil, p, err
 		}
-		n, _, err := syncNTP(ctx, clock.NTPOptions{Servers: servers, Base: local})
+		n, _, err := syncNTP(ctx, e, clock.NTPOptions{Servers: servers, Base: local})
 		if err != nil {
 			return nil, nil, p, err
 		}

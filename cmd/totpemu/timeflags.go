@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -19,18 +21,58 @@ func splitServers(flag, v string) ([]string, error) {
 	return out, nil
 }
 
-// syncNTP syncs an NTP clock with opts. On failure it returns a "no time source" error (exit 1).
-func syncNTP(ctx context.Context, opts clock.NTPOptions) (*clock.NTP, clock.Evidence, error) {
+// syncNTP syncs an NTP clock with opts. On failure it returns a "no time
+// source" error (exit 1); when some servers did not answer validly it
+// warns on stderr.
+func syncNTP(ctx context.Context, e *env, opts clock.NTPOptions) (*clock.NTP, clock.Evidence, error) {
 	n := clock.NewNTP(opts)
 	ev, err := n.Sync(ctx)
 	if err != nil {
-		hint := "check the servers are reachable over UDP port 123, or name others with --ntp"
+		hint := "check the servers are reachable over " + udpPorts(ev.Sources) + ", or name others with --ntp"
 		if errors.Is(err, context.Canceled) {
 			hint = ""
 		}
 		return nil, ev, failedErr(err, hint)
 	}
+	if ev.Valid < ev.Asked {
+		var used []string
+		for _, s := range ev.Sources {
+			if s.Used {
+				used = append(used, s.Server)
+			}
+		}
+		fmt.Fprintf(e.stderr, "totpemu: warning: only %d of %d NTP servers answered validly; the time rests on %s\n",
+			ev.Valid, ev.Asked, strings.Join(used, ", "))
+	}
 	return n, ev, nil
+}
+
+// udpPorts names the UDP ports of the servers that were not used, as the
+// hint for an unreachable time source says them: "UDP port 123", or each
+// server's port when they differ.
+func udpPorts(sources []clock.Source) string {
+	ports := map[string]bool{}
+	var list []string
+	for _, s := range sources {
+		if s.Used {
+			continue
+		}
+		port := "123"
+		if _, p, err := net.SplitHostPort(s.Server); err == nil {
+			port = p
+		}
+		if !ports[port] {
+			ports[port] = true
+			list = append(list, port)
+		}
+	}
+	switch len(list) {
+	case 0:
+		return "UDP"
+	case 1:
+		return "UDP port " + list[0]
+	}
+	return "UDP ports " + strings.Join(list, ", ")
 }
 
 // timeHint lists the forms parseTime accepts.
