@@ -46,6 +46,10 @@ type parsed struct {
 	sources []source
 	seed    string // Base32StringSeed from a JSON response
 	hasSeed bool
+	// noCode says why a readable input has no source to decode (an HTML
+	// page with no embedded image, a JSON response with no QR field): it
+	// holds no code, which is a finding (exit 1), not an unreadable input.
+	noCode string
 }
 
 // ReadInput reads r up to max bytes (DefaultMaxInputBytes when max <= 0)

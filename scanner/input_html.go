@@ -69,7 +69,7 @@ func parseHTML(name, text string, opts Options) (*parsed, error) {
 		if firstErr != nil {
 			return nil, fmt.Errorf("%s: %w: %s; %w", name, ErrUnreadable, msg, firstErr)
 		}
-		return nil, fmt.Errorf("%s: %w: %s", name, ErrUnreadable, msg)
+		p.noCode = msg
 	}
 	return p, nil
 }

@@ -107,7 +107,7 @@ func parseJSON(name, text string, opts Options) (*parsed, error) {
 		}
 	}
 	if len(p.sources) == 0 {
-		return nil, fmt.Errorf("%s: %w: the JSON has no QRCodePNG (or qr_png) and no otpauth URI", name, ErrUnreadable)
+		p.noCode = "the JSON has no QRCodePNG (or qr_png) and no otpauth URI"
 	}
 	return p, nil
 }

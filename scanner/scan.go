@@ -183,9 +183,10 @@ func (r *InputResult) AllFindings() []Finding {
 // checks the expectations in opts and the seed of a JSON response.
 //
 // The error is for input that cannot be read at all (ErrUnreadable,
-// ErrTooLarge, an image that does not decode, the context's deadline); an
-// image without a QR code is a result with StatusNoCode and an
-// input-no-code finding, not an error.
+// ErrTooLarge, an image that does not decode, the context's deadline); a
+// readable input without a QR code (an image without one, an HTML page
+// embedding no image, a JSON response without a QR field) is a result with
+// StatusNoCode and an input-no-code finding, not an error.
 func ScanInput(ctx context.Context, name string, data []byte, opts Options) (*InputResult, error) {
 	maxIn := opts.MaxInputBytes
 	if maxIn <= 0 {
@@ -263,6 +264,11 @@ func ScanInput(ctx context.Context, name string, data []byte, opts Options) (*In
 		through := ""
 		if c := opts.Decode.Camera; c != nil {
 			through = " through camera " + c.Name
+		}
+		if p.noCode != "" {
+			res.Findings = append(res.Findings, finding(RuleInputNoCode, "give the page or response that carries the QR code (an <img> with a data: URL, QRCodePNG)",
+				"%s", p.noCode))
+			break
 		}
 		res.Findings = append(res.Findings, finding(RuleInputNoCode, "the image must show the QR code whole, uncropped and in focus",
 			"no QR code found in %d image(s)%s", images, through))

@@ -219,10 +219,7 @@ func TestScanRefused(t *testing.T) {
 		{"bmp", "BM" + strings.Repeat("\x00", 60), "BMP is not supported", false},
 		{"random bytes", "\x00\x01\x02\x03\xfe\xff", "binary data", false},
 		{"svg file", `<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>`, "SVG is not a raster image", false},
-		{"html without images", "<html><body>hello</body></html>", "0 <img>", false},
-		{"html with linked image", `<html><img src="qr.png"></html>`, "1 linked", false},
 		{"html with svg only", `<img src="data:image/svg+xml;base64,PHN2Zy8+">`, `type "image/svg+xml"`, false},
-		{"json without qr", `{"RequestId":"x"}`, "no QRCodePNG", false},
 		{"json qr over the cap", `{"QRCodePNG":"iVBORw0KGgo` + strings.Repeat("A", 28<<20) + `"}`, "decodes to more than", true},
 		{"json broken", `{"QRCodePNG": "iVBOR`, "JSON", false},
 		{"json qr not base64", `{"QRCodePNG": "not base64!"}`, "QRCodePNG", false},
@@ -278,6 +275,27 @@ func TestRedactPayload(t *testing.T) {
 	for _, tt := range tests {
 		if got := redactPayload(tt.in); got != tt.want {
 			t.Errorf("redactPayload(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestScanReadableNoCode is the regression test for an HTML page with no
+// image exiting 2 (unreadable) where the docs say an input without a code
+// is 1: a readable page or response holding no code is a result with
+// StatusNoCode and an input-no-code finding saying why.
+func TestScanReadableNoCode(t *testing.T) {
+	for _, tt := range []struct{ name, data, want string }{
+		{"html without images", "<html><body>hello</body></html>", "0 <img>"},
+		{"html with linked image", `<html><img src="qr.png"></html>`, "1 linked"},
+		{"json without qr", `{"RequestId":"x"}`, "no QRCodePNG"},
+	} {
+		res, err := ScanInput(context.Background(), "input.bin", []byte(tt.data), Options{})
+		if err != nil {
+			t.Errorf("%s: %v; want a result without a code", tt.name, err)
+			continue
+		}
+		if res.Status != StatusNoCode || !hasRule(res.Findings, RuleInputNoCode) || !strings.Contains(res.Findings[0].Message, tt.want) {
+			t.Errorf("%s: status %s, findings %v; want no-code saying %q", tt.name, res.Status, res.Findings, tt.want)
 		}
 	}
 }

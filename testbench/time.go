@@ -64,6 +64,11 @@ func VirtualTime(ctx context.Context, lab LabClock) (*Time, error) {
 			return nil, fmt.Errorf("reading the target's lab clock: %w", err)
 		}
 	}
+	// Stop it where it is: a lab clock that runs with the real clock (the
+	// reference console's until set) would move under the first probes.
+	if err := lab.SetLabClock(ctx, now); err != nil {
+		return nil, fmt.Errorf("setting the target's lab clock: %w", err)
+	}
 	return &Time{Waiter: &labWaiter{m: clock.NewManual(now), lab: lab}, Kind: TimeVirtual, restore: restore}, nil
 }
 

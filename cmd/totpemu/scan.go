@@ -60,7 +60,10 @@ Flags:
                          implies --margin
 
 Exit status: 0 no error finding; 1 an error finding (or, with --strict, a
-warning), or an input without a QR code; 2 usage error or unreadable input.
+warning), or a readable input without a QR code (an image without one, an
+HTML page embedding no image, a JSON response without a QR field); 2 usage
+error or unreadable input (missing file, corrupt image or base64,
+unsupported format).
 
 Examples:
   totpemu scan console-screenshot.png
@@ -284,6 +287,19 @@ func payloadText(c *scanner.Code, reveal bool) string {
 
 // counts tallies findings by severity.
 type counts struct{ errors, warnings, infos int }
+
+// String is "1 error, 2 warnings, 0 info".
+func (n counts) String() string {
+	return fmt.Sprintf("%s, %s, %d info", plural(n.errors, "error"), plural(n.warnings, "warning"), n.infos)
+}
+
+// plural is "1 error" or "2 errors".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
 
 func (n *counts) add(fs []scanner.Finding) {
 	for _, f := range fs {

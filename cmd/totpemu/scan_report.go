@@ -22,7 +22,16 @@ func writeScanText(w io.Writer, results []scanned, f scanFlags) error {
 			continue
 		}
 		res := r.res
-		fmt.Fprintf(w, "%s: %s, %s, %d code(s)\n", res.Name, res.Form, res.Status, len(res.Codes))
+		// The summary line carries the verdict; the decode status only
+		// when it is not ok.
+		var n counts
+		n.add(res.AllFindings())
+		total.add(res.AllFindings())
+		what := string(res.Form)
+		if res.Status != scanner.StatusOK {
+			what += ", " + string(res.Status)
+		}
+		fmt.Fprintf(w, "%s: %s (%s): %s, %d code(s)\n", res.Name, verdict(res.AllFindings(), f.strict), n, what, len(res.Codes))
 		writeFindingsText(w, "  ", res.Findings)
 		for i := range res.Codes {
 			c := &res.Codes[i]
@@ -52,17 +61,24 @@ func writeScanText(w io.Writer, results []scanned, f scanFlags) error {
 		for _, m := range res.Margins {
 			fmt.Fprintf(w, "  margin (%s, %.2f px/module, seed %d): %s\n", m.Source, m.ModulePx, m.Seed, m.Summary)
 		}
-		var n counts
-		n.add(res.AllFindings())
-		total.add(res.AllFindings())
-		verdict := "ok"
-		if failed(res.AllFindings(), f.strict) {
-			verdict = "FAIL"
-		}
-		fmt.Fprintf(w, "  %s: %d error(s), %d warning(s), %d info\n\n", verdict, n.errors, n.warnings, n.infos)
+		fmt.Fprintln(w)
 	}
-	_, err := fmt.Fprintf(w, "%d input(s), %d code(s): %d error(s), %d warning(s), %d info\n", len(results), codes, total.errors, total.warnings, total.infos)
+	all := "ok"
+	for _, r := range results {
+		if r.err != nil || failed(r.res.AllFindings(), f.strict) {
+			all = "FAIL"
+		}
+	}
+	_, err := fmt.Fprintf(w, "%d input(s), %d code(s): %s (%s)\n", len(results), codes, all, total)
 	return err
+}
+
+// verdict is "ok" or "FAIL" for an input's findings.
+func verdict(fs []scanner.Finding, strict bool) string {
+	if failed(fs, strict) {
+		return "FAIL"
+	}
+	return "ok"
 }
 
 func keyText(k *scanner.Key, reveal bool) string {

@@ -55,13 +55,15 @@ var base = time.Date(2026, 5, 4, 3, 2, 0, 0, time.UTC)
 var phases = []time.Duration{0, 5 * time.Second, 14900 * time.Millisecond, 15 * time.Second, 25 * time.Second, 29900 * time.Millisecond}
 
 // benchOpts runs scenarios in virtual time against a reference console
-// with opts, in process, its lab clock started phase into a step; cfg may
-// adjust the run's Config.
+// with opts, in process, its lab clock started phase into a step (unless
+// opts has a Clock); cfg may adjust the run's Config.
 func benchOpts(t testing.TB, opts refserver.Options, phase time.Duration, cfg func(*testbench.Config), scenarios ...string) *testbench.Report {
 	t.Helper()
 	ctx := context.Background()
 	opts.Lab = true
-	opts.Clock = clock.NewManual(base.Add(phase))
+	if opts.Clock == nil {
+		opts.Clock = clock.NewManual(base.Add(phase))
+	}
 	opts.QREncoder = fastQR
 	srv, err := refserver.New(opts)
 	if err != nil {

@@ -1,8 +1,10 @@
 package target
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,5 +41,36 @@ func TestPeriodRangeOneEverywhere(t *testing.T) {
 				t.Errorf("period %d: server steps %s/%s; want 1/1", p, deref(w.BackSteps), deref(w.ForwardSteps))
 			}
 		})
+	}
+}
+
+// ticking is a "real" clock that moves 50 ms each time it is read.
+type ticking struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *ticking) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(50 * time.Millisecond)
+	return c.t
+}
+
+// TestVirtualTimeStopsRunningLabClock is the regression test for the lab
+// clock that runs with the real clock until set: the first probes of a
+// virtual run saw it move (edges 25 ms off, the Date header 21 ms off,
+// server steps unknown in 1 run of 75). VirtualTime stops it where it is;
+// Restore sets it running again.
+func TestVirtualTimeStopsRunningLabClock(t *testing.T) {
+	for _, ph := range []time.Duration{3 * time.Second, 14900 * time.Millisecond, 29900 * time.Millisecond} {
+		o := refserver.Options{WindowBack: 1, WindowForward: 1, Replay: refserver.ReplayStep, Lockout: 5,
+			Clock: &ticking{t: base.Add(ph)}}
+		var tm *testbench.Time
+		rep := benchOpts(t, o, 0, func(c *testbench.Config) { tm = c.Time }, testbench.ScenarioWindow, testbench.ScenarioLockout)
+		checkEdges(t, fmt.Sprintf("running lab clock, phase %v", ph), o, rep.Results.Window, 0.001)
+		if err := tm.Restore(context.Background()); err != nil {
+			t.Fatalf("phase %v: Restore: %v", ph, err)
+		}
 	}
 }
