@@ -249,7 +249,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		defer func() {
 			if err := cfg.Time.Restore(context.WithoutCancel(ctx)); err != nil {
 				fmt.Fprintf(e.stderr, "totpemu: error: %v\n", err)
-				fmt.Fprintf(e.stderr, "totpemu: hint: set it by hand: curl -X POST -d '{\"run\": true}' .../api/v1/lab/clock\n")
+				fmt.Fprintf(e.stderr, "totpemu: hint: set it by hand: curl -H 'Content-Type: application/json' -d '{\"run\": true}' .../api/v1/lab/clock\n")
 			}
 		}()
 		local = cfg.Time

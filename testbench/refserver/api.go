@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -16,16 +18,18 @@ import (
 
 // Error codes of the JSON API ({"error": CODE, "message": TEXT}).
 const (
-	ErrMalformed    = "malformed"      // 400: bad JSON, unknown field, bad code or account
-	ErrRejected     = "rejected"       // 403: the code (or codes) refused
-	ErrUnknown      = "unknown_device" // 404
-	ErrNotFound     = "not_found"      // 404: no such endpoint
-	ErrAlreadyBound = "already_bound"  // 409
-	ErrNotBound     = "not_bound"      // 409
-	ErrTooLarge     = "too_large"      // 413
-	ErrLocked       = "locked"         // 429, with Retry-After
-	ErrInternal     = "internal"       // 500
-	ErrStoreFull    = "store_full"     // 503
+	ErrMalformed    = "malformed"              // 400: bad JSON, unknown field, bad code or account
+	ErrRejected     = "rejected"               // 403: the code (or codes) refused
+	ErrUnknown      = "unknown_device"         // 404
+	ErrNotFound     = "not_found"              // 404: no such endpoint
+	ErrMethod       = "method_not_allowed"     // 405, with Allow
+	ErrMediaType    = "unsupported_media_type" // 415: a body not declared application/json
+	ErrAlreadyBound = "already_bound"          // 409
+	ErrNotBound     = "not_bound"              // 409
+	ErrTooLarge     = "too_large"              // 413
+	ErrLocked       = "locked"                 // 429, with Retry-After
+	ErrInternal     = "internal"               // 500
+	ErrStoreFull    = "store_full"             // 503
 )
 
 const maxAccountBytes = 128
@@ -76,6 +80,11 @@ var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // bodies over maxBodyBytes are refused. It writes the error answer itself
 // and reports whether v was filled.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if !isJSON(r.Header.Get("Content-Type")) {
+		writeError(w, http.StatusUnsupportedMediaType, ErrMediaType,
+			fmt.Sprintf("Content-Type %q: send the body as application/json", r.Header.Get("Content-Type")))
+		return false
+	}
 	buf := bodyPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer func() {
@@ -116,6 +125,13 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	}
 	writeError(w, http.StatusBadRequest, ErrMalformed, "request body: "+err.Error())
 	return false
+}
+
+// isJSON reports whether a Content-Type declares JSON: application/json or
+// a +json type, any parameters (charset) allowed.
+func isJSON(ctype string) bool {
+	mt, _, err := mime.ParseMediaType(ctype)
+	return err == nil && (mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")))
 }
 
 // fastCode reads the common body {"code": "VALUE"} (JSON whitespace

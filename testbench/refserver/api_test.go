@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"image/png"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -287,5 +288,55 @@ func TestLabClockRuns(t *testing.T) {
 	}
 	if r := get(`{"advance":"5s"}`); r.Running || r.UnixMS != now.Add(5*time.Second).UnixMilli() {
 		t.Errorf("advance from running: %+v; want stopped 5 s after the real time", r)
+	}
+}
+
+// TestAPIMediaTypeAndMethod is the regression test for an API that took a
+// text/plain body as JSON and answered 404 for GET on a POST route: 415
+// for a body not declared JSON, 405 with Allow for a route's wrong
+// method, 404 only for no route at all.
+func TestAPIMediaTypeAndMethod(t *testing.T) {
+	f := newFixture(t, Options{Lab: true})
+	for _, tc := range []struct {
+		ctype  string
+		status int
+	}{
+		{"application/json", http.StatusCreated},
+		{"application/json; charset=utf-8", http.StatusCreated},
+		{"application/merge-patch+json", http.StatusCreated},
+		{"text/plain", http.StatusUnsupportedMediaType},
+		{"application/x-www-form-urlencoded", http.StatusUnsupportedMediaType},
+		{"", http.StatusUnsupportedMediaType},
+		{"application/json; charset", http.StatusUnsupportedMediaType},
+	} {
+		r := httptest.NewRequest("POST", "/api/v1/devices", strings.NewReader(`{"account":"media@example.com"}`))
+		if tc.ctype != "" {
+			r.Header.Set("Content-Type", tc.ctype)
+		}
+		w := httptest.NewRecorder()
+		f.srv.ServeHTTP(w, r)
+		if w.Code != tc.status {
+			t.Errorf("POST /api/v1/devices with Content-Type %q: %d %s; want %d", tc.ctype, w.Code, w.Body, tc.status)
+		}
+		if tc.status == http.StatusUnsupportedMediaType && !strings.Contains(w.Body.String(), `"unsupported_media_type"`) {
+			t.Errorf("Content-Type %q: body %s; want error unsupported_media_type", tc.ctype, w.Body)
+		}
+	}
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{"GET", "/api/v1/devices", http.StatusMethodNotAllowed, "POST"},
+		{"PUT", "/api/v1/devices/abc/bind", http.StatusMethodNotAllowed, "POST"},
+		{"GET", "/api/v1/devices/abc", http.StatusMethodNotAllowed, "DELETE"},
+		{"DELETE", "/api/v1/lab/clock", http.StatusMethodNotAllowed, "GET, POST, HEAD"},
+		{"GET", "/api/v1/nothing", http.StatusNotFound, ""},
+		{"POST", "/api/v2/devices", http.StatusNotFound, ""},
+	} {
+		w := f.do(tc.method, tc.path, "")
+		if w.Code != tc.status || w.Header().Get("Allow") != tc.allow {
+			t.Errorf("%s %s: %d, Allow %q; want %d, Allow %q (%s)", tc.method, tc.path, w.Code, w.Header().Get("Allow"), tc.status, tc.allow, w.Body)
+		}
 	}
 }

@@ -22,9 +22,10 @@
 //	POST   /api/v1/lab/clock               lab mode only: {"set": RFC3339Nano} | {"advance": "30s"} | {"unix_ms": N} | {"run": true}
 //
 // Status codes: 200 accepted, 201 created, 400 malformed (a code is exactly
-// Options.Digits ASCII digits), 403 rejected, 404 unknown device, 409
-// already bound or not yet bound, 413 body over 64 KiB, 429 locked (with
-// Retry-After in seconds).
+// Options.Digits ASCII digits), 403 rejected, 404 unknown device or no such
+// endpoint, 405 a route's wrong method (with Allow), 409 already bound or
+// not yet bound, 413 body over 64 KiB, 415 a body not sent as
+// application/json, 429 locked (with Retry-After in seconds).
 //
 // The web console (server-rendered from embed.FS, no JavaScript needed)
 // follows a cloud console's Account Protection flow: GET / redirects to

@@ -3,6 +3,8 @@ package refserver
 import (
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/pquerna/otp/totp"
@@ -66,6 +68,26 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
+// allowed lists the methods an API path has routes for (none: no such
+// endpoint), for a 405's Allow header.
+func (s *Server) allowed(r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "/api/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 && slices.Contains(allow, http.MethodGet) {
+		allow = append(allow, http.MethodHead)
+	}
+	return allow
+}
+
 func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/v1/devices", s.createDevice)
 	s.mux.HandleFunc("POST /api/v1/devices/{serial}/bind", s.bindDevice)
@@ -77,7 +99,12 @@ func (s *Server) routes() {
 		s.mux.HandleFunc("POST /api/v1/lab/clock", s.labClock)
 	}
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
+		if allow := s.allowed(r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, http.StatusMethodNotAllowed, ErrMethod, r.Method+" "+r.URL.Path+": use "+strings.Join(allow, " or "))
+			return
+		}
+		writeError(w, http.StatusNotFound, ErrNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
 	s.console.routes(s.mux)
 }
