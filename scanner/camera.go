@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand"
 	"slices"
+	"strings"
 
 	"github.com/disintegration/imaging"
 )
@@ -63,7 +64,7 @@ func CameraByName(name string) (Camera, error) {
 	for i, c := range cameras {
 		names[i] = c.Name
 	}
-	return Camera{}, fmt.Errorf("unknown camera profile %q (known: %v)", name, names)
+	return Camera{}, fmt.Errorf("unknown camera profile %q (known: %s)", name, strings.Join(names, ", "))
 }
 
 func (c *Camera) String() string {

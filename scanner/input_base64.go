@@ -100,7 +100,7 @@ func decodeBase64Image(s string, maxBytes int64) ([]byte, error) {
 	}
 	out, err := enc.DecodeString(string(clean))
 	if err != nil {
-		return nil, fmt.Errorf("base64: %d characters do not decode (truncated?)", len(clean))
+		return nil, fmt.Errorf("base64 of %s does not decode (truncated?)", characters(len(clean)))
 	}
 	if rasterFormat(out) == "" {
 		return nil, errors.New("base64 data is not a PNG, JPEG, GIF or WebP image")

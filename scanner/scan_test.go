@@ -214,7 +214,7 @@ func TestScanRefused(t *testing.T) {
 		{"url-safe base64", urlSafe, "URL-safe", false},
 		{"base64 with a quote", `iVBORw0KGgo"AAAA`, "character 12 is not in the base64 alphabet", false},
 		{"base64 of text", b64([]byte(strings.Repeat("hello world ", 10))), "not a PNG, JPEG, GIF or WebP", false},
-		{"truncated base64", b64(png)[:101], "do not decode", false},
+		{"truncated base64", b64(png)[:101], "does not decode", false},
 		{"huge base64", "iVBORw0KGgo" + strings.Repeat("A", 28<<20), "decodes to more than", true},
 		{"bmp", "BM" + strings.Repeat("\x00", 60), "BMP is not supported", false},
 		{"random bytes", "\x00\x01\x02\x03\xfe\xff", "binary data", false},

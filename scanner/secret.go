@@ -69,7 +69,7 @@ func decodeSecret(s string) ([]byte, secretForm, error) {
 	}
 	switch len(clean) % 8 {
 	case 1, 3, 6:
-		return nil, form, fmt.Errorf("base32 secret has %d characters, a length base32 cannot produce (it is truncated or has extra characters)", len(clean))
+		return nil, form, fmt.Errorf("base32 secret has %s, a length base32 cannot produce (it is truncated or has extra characters)", characters(len(clean)))
 	}
 	if pad > 0 && (len(clean)+pad)%8 != 0 {
 		return nil, form, fmt.Errorf("base32 secret has %d padding characters where %d are needed", pad, (8-len(clean)%8)%8)
@@ -106,3 +106,11 @@ func (s Secret) GoString() string { return s.String() }
 
 // Format makes every fmt verb print the redacted form.
 func (s Secret) Format(f fmt.State, _ rune) { fmt.Fprint(f, s.String()) }
+
+// characters is "1 character" or "n characters", for messages.
+func characters(n int) string {
+	if n == 1 {
+		return "1 character"
+	}
+	return fmt.Sprintf("%d characters", n)
+}

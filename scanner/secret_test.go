@@ -54,8 +54,9 @@ func TestDecodeSecretRefused(t *testing.T) {
 		{"JBSWY3DP!HPK3PXP", "character 9 is not in the base32 alphabet"},
 		{"JBSWY3DP\u00e9HPK3PXP", "character 9 is not in the base32 alphabet"},
 		{"JBSWY3DP=HPK3PXP", "character 10 follows '=' padding"},
-		{"JBSWY3DPE", "9 characters"},    // 9 % 8 == 1
-		{"JBSWY3DPEHP", "11 characters"}, // 11 % 8 == 3
+		{"JBSWY3DPE", "9 characters"},      // 9 % 8 == 1
+		{"J", "has 1 character, a length"}, // regression: "has 1 characters"
+		{"JBSWY3DPEHP", "11 characters"},   // 11 % 8 == 3
 		{"JBSWY3DPEHPK3P", "14 characters"},
 		{"JBSWY3DPEH==", "padding characters where 6 are needed"},
 		{strings.Repeat("A", maxSecretChars+1), "more than the 1024 accepted"},

@@ -255,7 +255,6 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		local = cfg.Time
 	} else if testbench.TimeKind(f.timeSource) == testbench.TimeSystem {
 		cfg.Time = testbench.RealTime(e.clock, e.clock, testbench.TimeSystem, nil)
-		cfg.TimeSource.Note = "no NTP: the system clock is taken as the truth"
 	} else {
 		var servers []string
 		if fs.Changed("ntp") {

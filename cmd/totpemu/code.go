@@ -31,7 +31,8 @@ Flags:
   --digits N             code length for --key, 6 to 8 (default 6)
   --algorithm NAME       SHA1, SHA256 or SHA512 for --key (default SHA1)
   --period SECONDS       step length for --key (default 30)
-` + timeFlagsUsage + `  --next N               print N more lines: the codes of the following steps
+` + timeFlagsUsage + `  --next N               print N more lines (0 to 1000): the codes of the
+                         following steps
   --json                 print an object with code, step, valid_for_s, at, ...
   --state PATH           the device's state file (default $TOTPEMU_STATE, else
                          $XDG_CONFIG_HOME/totpemu/device.json)
@@ -88,7 +89,7 @@ func runCode(ctx context.Context, e *env, args []string) error {
 		return usageErr(`name one account, quoted if it has spaces`, "code: takes at most one ACCOUNT, got %d arguments", fs.NArg())
 	}
 	if *next < 0 || *next > 1000 {
-		return usageErr("", "--next: %d is outside 0..1000", *next)
+		return usageErr("e.g. --next 2", "--next: %d is outside 0 to 1000", *next)
 	}
 	acct, err := src.account(ctx, e, fs, fs.Arg(0), *statePath)
 	if err != nil {

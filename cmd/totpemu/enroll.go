@@ -39,8 +39,8 @@ Exit status: 0 enrolled; 2 usage error, bad key or URI, unreadable image or
 state file, or an account with that label already enrolled.
 
 Examples:
-  totpemu enroll --qr console-screenshot.png
-  totpemu enroll --qr create-mfa-device-response.json
+  totpemu enroll --qr scanner/testdata/corpus/console-1920x1080-dark-half.png
+  totpemu enroll --qr scanner/testdata/inputs/alibaba-create-virtual-mfa-device.json
   totpemu enroll --uri 'otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&issuer=Example'
   totpemu enroll --account alice@example.com --key 'jbsw y3dp ehpk 3pxp' --issuer Example
 `,

@@ -22,6 +22,9 @@ Examples:
 }
 
 func runHelp(_ context.Context, e *env, args []string) error {
+	if len(args) == 1 && (args[0] == "--help" || args[0] == "-h") {
+		args = []string{"help"} // help about help, as COMMAND --help does
+	}
 	switch len(args) {
 	case 0:
 		fmt.Fprint(e.stdout, topUsage())

@@ -66,12 +66,12 @@ error or unreadable input (missing file, corrupt image or base64,
 unsupported format).
 
 Examples:
-  totpemu scan console-screenshot.png
-  totpemu scan --format junit --out scan.xml screenshots/*.png
+  totpemu scan scanner/testdata/corpus/console-1920x1080-dark-half.png
+  totpemu scan --format junit --out scan.xml scanner/testdata/corpus/*.png
   aliyun ram CreateVirtualMFADevice --VirtualMFADeviceName alice | totpemu scan -
-  totpemu scan --expect-issuer 'Example Cloud' --expect-account alice@example.com page.html
-  totpemu scan --strict --format json create-mfa-device-response.json
-  totpemu scan --camera budget-phone --min-margin px=2,tilt=30 console.png
+  totpemu scan --expect-issuer Example --expect-account alice@example.com scanner/testdata/inputs/console.html
+  totpemu scan --strict --format json scanner/testdata/inputs/alibaba-create-virtual-mfa-device.json
+  totpemu scan --camera budget-phone --min-margin px=2,tilt=30 scanner/testdata/inputs/qrencode.png
   totpemu scan --rules
 `, cameraNames()),
 		run: runScan,
@@ -138,7 +138,7 @@ func runScan(ctx context.Context, e *env, args []string) error {
 	if fs.Changed("camera") {
 		cam, err := scanner.CameraByName(*camera)
 		if err != nil {
-			return usageErr("profiles: "+cameraNames(), "scan: --camera: %v", err)
+			return usageErr("e.g. --camera budget-phone", "scan: --camera: %v", err)
 		}
 		if fs.Changed("seed") {
 			cam.Seed = *seed

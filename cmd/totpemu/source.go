@@ -53,8 +53,13 @@ func (s *accountSource) fromFlags(ctx context.Context, e *env, fs *pflag.FlagSet
 	switch {
 	case fs.Changed("key"):
 		a, err := emulator.ManualEntry(name, s.key, issuer)
-		if err != nil {
+		if errors.Is(err, emulator.ErrInvalidKey) {
 			return nil, inputErr(fmt.Errorf("--key: %w", err), "type the key as the console shows it; spaces and lower case are fine")
+		}
+		if err != nil {
+			// The label, not the key: say what a label may hold.
+			return nil, usageErr(`the issuer may not hold a colon (the Key Uri Format separates issuer and account with one), and neither may hold control characters; e.g. --issuer "Example Cloud" --account alice@example.com`,
+				"--issuer/--account: %w", err)
 		}
 		alg, err := emulator.ParseAlgorithm(s.algorithm)
 		if err != nil {

@@ -53,7 +53,7 @@ const maxCommandOutput = 64 << 10
 
 // Describe names the target. Its methods are safe for concurrent use: the
 // bench runs up to --parallel commands at once.
-func (c *CommandTarget) Describe() string { return "command " + strings.Join(c.Command, " ") }
+func (c *CommandTarget) Describe() string { return "command " + JoinCommand(c.Command) }
 
 // CheckCommand finds a command's program (as exec does, on $PATH when the
 // name has no slash), so that one that cannot start is named before the

@@ -65,7 +65,32 @@ func FuzzSplitCommand(f *testing.F) {
 		if want := strings.FieldsFunc(s, blank); !strings.ContainsAny(s, `'"\`) && !slices.Equal(args, want) {
 			t.Fatalf("%q: %q, want %q", s, args, want)
 		}
+		// JoinCommand reads back into the same words.
+		if back, err := SplitCommand(JoinCommand(args)); err != nil || !slices.Equal(back, args) {
+			t.Fatalf("%q: JoinCommand(%q) = %q splits into %q, %v", s, args, JoinCommand(args), back, err)
+		}
 	})
+}
+
+// TestJoinCommand is the regression test for the report's target line
+// dropping --target-cmd's quoting ("command sh -c exit 1 x"): the line
+// reads back into the same words.
+func TestJoinCommand(t *testing.T) {
+	for _, tc := range []struct {
+		argv []string
+		want string
+	}{
+		{[]string{"./verify", "--user", "alice@example.com"}, "./verify --user alice@example.com"},
+		{[]string{"sh", "-c", "exit 1", "x"}, "sh -c 'exit 1' x"},
+		{[]string{"sh", "-c", `echo "$X" it's`}, `sh -c 'echo "$X" it'\''s'`},
+		{[]string{""}, "''"},
+	} {
+		got := JoinCommand(tc.argv)
+		back, err := SplitCommand(got)
+		if got != tc.want || err != nil || !slices.Equal(back, tc.argv) {
+			t.Errorf("JoinCommand(%q) = %q (splits into %q, %v); want %q", tc.argv, got, back, err, tc.want)
+		}
+	}
 }
 
 func TestLookup(t *testing.T) {

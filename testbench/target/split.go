@@ -64,3 +64,31 @@ func SplitCommand(s string) ([]string, error) {
 	}
 	return args, nil
 }
+
+// JoinCommand is SplitCommand's inverse: argv as a line SplitCommand (and
+// a POSIX shell) reads back into the same words, each word quoted with '
+// when it holds anything but letters, digits and -_./=:,+@%.
+func JoinCommand(argv []string) string {
+	words := make([]string, len(argv))
+	for i, a := range argv {
+		words[i] = quoteWord(a)
+	}
+	return strings.Join(words, " ")
+}
+
+func quoteWord(a string) string {
+	if a == "" {
+		return "''"
+	}
+	plain := true
+	for _, r := range a {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,+@%", r)) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return a
+	}
+	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+}
