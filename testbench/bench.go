@@ -98,8 +98,11 @@ type bench struct {
 	tgt  Target
 	caps Capabilities
 	tl   *timeline
-	want []string
-	sem  chan struct{}
+	// reqCtx is what requests to the target are made with: it outlives
+	// an interruption for DrainTimeout (see drainContext).
+	reqCtx context.Context
+	want   []string
+	sem    chan struct{}
 
 	mu           sync.Mutex
 	period       time.Duration
@@ -159,9 +162,12 @@ type actor struct {
 func (b *bench) actor(name string) *actor { return &actor{b: b, name: name} }
 
 // Run runs the scenarios against the target and returns the report. An
-// error means no report: the target could not be reached (IsUnreachable),
-// ctx ended, or the configuration is wrong. A scenario that cannot finish
-// becomes a failed check and the others still run.
+// error means no report: the target could not be reached (IsUnreachable)
+// or the configuration is wrong. A scenario that cannot finish becomes a
+// failed check and the others still run. When ctx ends (Ctrl-C, a CI
+// job's SIGTERM), the requests in flight finish (for DrainTimeout at most)
+// and Run returns the report of what was measured, Interrupted set, each
+// unfinished scenario with an Incomplete check.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cfg.fill(); err != nil {
 		return nil, err
@@ -184,10 +190,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if rep.TimeSource.OffsetMS == nil && cfg.Time.LocalOffset != nil {
 		rep.TimeSource.OffsetMS = ptr(float64(cfg.Time.LocalOffset.Microseconds()) / 1000)
 	}
+	outer := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	b := &bench{cfg: cfg, tgt: cfg.Target, caps: cfg.Target.Capabilities(), want: want,
 		sem: make(chan struct{}, cfg.Parallel), subs: map[string]int{}}
+	var stopDrain func()
+	b.reqCtx, stopDrain = drainContext(outer, ctx, cfg.Stopwatch)
+	defer stopDrain()
 	b.tl = newTimeline(cfg.Time, cfg.Progress, cancel)
 	b.lockout = newFuture[lockoutFacts](b.tl)
 	b.edgesF, b.dateF, b.guessF = newFuture[*edges](b.tl), newFuture[*dateClock](b.tl), newFuture[interval](b.tl)
@@ -203,6 +213,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	checks := make([][]Check, len(scenarioTable)+1) // the last: setup
+	done := make([]bool, len(scenarioTable)+1)      // finished, not stopped
 	var fatalErr error
 	var fmu sync.Mutex
 	fail := func(err error) {
@@ -221,8 +232,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			}
 			// Without a first enrollment bound, no scenario can run.
 			checks[len(scenarioTable)] = []Check{{ID: "setup.bind", Status: Fail, Detail: err.Error()}}
+			for i := range done {
+				done[i] = true
+			}
 			return
 		}
+		done[len(scenarioTable)] = true
 		for i, sc := range scenarioTable {
 			if !slices.Contains(want, sc.name) {
 				continue
@@ -241,14 +256,19 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 					sc.store(&rep.Results, res)
 					b.mu.Unlock()
 				}
-				checks[i] = cs
+				checks[i], done[i] = cs, true
 			})
 		}
 	})
 	b.tl.wait()
-	if ctx.Err() != nil {
+	if outer.Err() != nil {
+		// Interrupted: report what was measured; what was not is
+		// incomplete, not failed for a reason of the target's.
+		rep.Interrupted, fatalErr = true, nil
+		markIncomplete(checks, done, want, context.Cause(outer))
+	} else if ctx.Err() != nil {
 		// The first cause: a deadlock, a failed lab clock, an unreachable
-		// target, or the caller's own cancellation.
+		// target.
 		fatalErr = context.Cause(ctx)
 	}
 	if fatalErr != nil {
@@ -358,3 +378,46 @@ func (b *bench) note(s string) {
 }
 
 func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
+
+// DrainTimeout bounds how long the requests in flight may take to finish
+// once a run is interrupted.
+const DrainTimeout = 5 * time.Second
+
+// drainContext is the context requests to the target are made with. It
+// outlives run (the run's own context) when outer (the caller's) ends, so
+// that requests in flight at an interruption finish and their answers are
+// kept, for DrainTimeout at most (timed on stopwatch, when it can wait);
+// any other end of run (a fatal error) ends it at once. stop releases it.
+func drainContext(outer, run context.Context, stopwatch clock.Clock) (context.Context, func()) {
+	req, cancel := context.WithCancel(context.WithoutCancel(run))
+	stopAfter := context.AfterFunc(run, func() {
+		w, ok := stopwatch.(clock.Waiter)
+		if outer.Err() == nil || !ok {
+			cancel()
+			return
+		}
+		go func() {
+			_ = w.Wait(req, DrainTimeout)
+			cancel()
+		}()
+	})
+	return req, func() { stopAfter(); cancel() }
+}
+
+// markIncomplete gives each wanted scenario that had not finished an
+// Incomplete check (in place of any it made), and setup one when it had
+// not finished.
+func markIncomplete(checks [][]Check, done []bool, want []string, cause error) {
+	why := "the run was interrupted before this scenario finished"
+	if cause != nil && !errors.Is(cause, context.Canceled) {
+		why += " (" + cause.Error() + ")"
+	}
+	for i, sc := range scenarioTable {
+		if slices.Contains(want, sc.name) && !done[i] {
+			checks[i] = []Check{{ID: sc.name + ".incomplete", Status: Incomplete, Detail: why + "; what it would have measured is not known"}}
+		}
+	}
+	if s := len(scenarioTable); !done[s] {
+		checks[s] = []Check{{ID: "setup.incomplete", Status: Incomplete, Detail: "the run was interrupted during setup (the first enrollment and bind)"}}
+	}
+}

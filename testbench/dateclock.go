@@ -80,7 +80,7 @@ func (a *actor) measureDate(ctx context.Context) (*dateClock, error) {
 			first = sent
 		}
 		b.tl.begin()
-		d, err := dt.Date(ctx)
+		d, err := dt.Date(b.reqCtx)
 		recv := b.tl.now()
 		b.tl.end()
 		if err != nil {

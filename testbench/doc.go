@@ -85,7 +85,11 @@
 // phones).
 //
 // Run returns a Report (report.go): results per scenario, named checks
-// (pass, warn, fail, skip), codes submitted per scenario, timing.
+// (pass, warn, fail, skip, incomplete), codes submitted per scenario,
+// timing. When its context ends (Ctrl-C, SIGTERM), the requests in flight
+// finish (DrainTimeout at most; requests use bench.reqCtx, see
+// drainContext) and the report of what was measured is returned,
+// Interrupted set, each unfinished scenario with a <name>.incomplete check.
 // WriteText and WriteJSON (report_text.go, report_timed.go), WriteJUnit
 // (report_junit.go) and WriteHTML (report_html.go: inline SVG charts, no
 // fetch) render it. CheckExpectations (expect.go) adds a check per

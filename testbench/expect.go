@@ -131,7 +131,7 @@ func (e Expectation) words() []string {
 	case "lockout", "drift-first-refused-day", "boundary-latest-read":
 		return []string{"none"}
 	case "check":
-		return []string{string(Pass), string(Warn), string(Fail), string(Skip)}
+		return []string{string(Pass), string(Warn), string(Fail), string(Skip), string(Incomplete)}
 	case "window-kind":
 		return []string{KindSteps, KindSeconds}
 	}

@@ -226,7 +226,7 @@ func (a *actor) enroll(ctx context.Context) (*device, error) {
 	first := b.period == 0
 	prm := b.prm
 	b.mu.Unlock()
-	enr, err := b.tgt.Enroll(ctx, name)
+	enr, err := b.tgt.Enroll(b.reqCtx, name)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -11,6 +11,10 @@ const (
 	Warn Status = "warn"
 	Fail Status = "fail"
 	Skip Status = "skip" // the check could not be made (the detail says why)
+	// Incomplete marks a scenario the run was interrupted in (Ctrl-C, a CI
+	// job's SIGTERM): what it would have measured is not known. It fails
+	// the run.
+	Incomplete Status = "incomplete"
 )
 
 // Check is one named verdict of the bench on the target.
@@ -32,6 +36,9 @@ type Report struct {
 	Enrollments int            `json:"enrollments"` // devices enrolled on the target
 	Timing      Timing         `json:"timing"`
 	Notes       []string       `json:"notes,omitempty"`
+	// Interrupted is set when the run was stopped before it finished; the
+	// scenarios it had not finished have an <name>.incomplete check.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // Timing is how long the run took: wall time (the stopwatch), and the
@@ -62,10 +69,10 @@ type Results struct {
 	Drift       *DriftResult       `json:"drift,omitempty"`
 }
 
-// Failed reports whether any check failed.
+// Failed reports whether any check failed or is incomplete.
 func (r *Report) Failed() bool {
 	for _, c := range r.Checks {
-		if c.Status == Fail {
+		if c.Status == Fail || c.Status == Incomplete {
 			return true
 		}
 	}

@@ -25,7 +25,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
 h1{font-size:20px}h2{font-size:16px;margin-top:28px}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
-.pass{color:#1a7f37;font-weight:bold}.warn{color:#9a6700;font-weight:bold}.fail{color:#cf222e;font-weight:bold}.skip{color:#666}
+.pass{color:#1a7f37;font-weight:bold}.warn{color:#9a6700;font-weight:bold}.fail{color:#cf222e;font-weight:bold}.skip{color:#666}.incomplete{color:#8250df;font-weight:bold}
 pre{background:#f6f8fa;padding:10px;overflow-x:auto}svg{background:#fff;border:1px solid #ddd}
 svg text{font:11px system-ui,sans-serif}
 </style></head><body>
@@ -35,7 +35,11 @@ svg text{font:11px system-ui,sans-serif}
 	for _, c := range r.Checks {
 		count[c.Status]++
 	}
-	fmt.Fprintf(b, "<p><span class=fail>%d fail</span>, <span class=warn>%d warn</span>, <span class=pass>%d pass</span></p>\n", count[Fail], count[Warn], count[Pass])
+	fmt.Fprintf(b, "<p><span class=fail>%d fail</span>, <span class=warn>%d warn</span>, <span class=pass>%d pass</span>", count[Fail], count[Warn], count[Pass])
+	if count[Incomplete] > 0 {
+		fmt.Fprintf(b, ", <span class=incomplete>%d incomplete</span> (the run was interrupted)", count[Incomplete])
+	}
+	b.WriteString("</p>\n")
 	if w := r.Results.Window; w != nil {
 		b.WriteString("<h2>Acceptance against the device's clock offset</h2>\n")
 		svgAcceptance(b, w.interval())

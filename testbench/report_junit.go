@@ -37,6 +37,7 @@ type junitCase struct {
 	Classname string        `xml:"classname,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
+	Error     *junitFailure `xml:"error,omitempty"`
 	Skipped   *junitSkipped `xml:"skipped,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }
@@ -65,6 +66,9 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		case Fail:
 			s.Failures++
 			jc.Failure = &junitFailure{Message: c.Detail, Type: "fail", Text: fmt.Sprintf("%s: %s", c.ID, c.Detail)}
+		case Incomplete:
+			s.Errors++
+			jc.Error = &junitFailure{Message: c.Detail, Type: "incomplete", Text: fmt.Sprintf("%s: %s", c.ID, c.Detail)}
 		case Skip:
 			s.Skipped++
 			jc.Skipped = &junitSkipped{Message: c.Detail}

@@ -83,6 +83,9 @@ func WriteText(w io.Writer, r *Report) error {
 	if count[Skip] > 0 {
 		fmt.Fprintf(b, ", %d skipped", count[Skip])
 	}
+	if count[Incomplete] > 0 {
+		fmt.Fprintf(b, ", %d incomplete (interrupted)", count[Incomplete])
+	}
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -38,7 +38,7 @@ func runEnroll(ctx context.Context, a *actor) (any, []Check, error) {
 	name := fmt.Sprintf("%s-%d", b.cfg.Account, b.nEnroll)
 	prm := b.prm
 	b.mu.Unlock()
-	enr, err := b.tgt.Enroll(ctx, name)
+	enr, err := b.tgt.Enroll(b.reqCtx, name)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()

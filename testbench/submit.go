@@ -90,9 +90,9 @@ func (a *actor) sendBy(ctx context.Context, d *device, bind bool, mk func(now ti
 		b.mu.Unlock()
 		b.tl.begin()
 		if bind {
-			an.v = b.tgt.Bind(ctx, d.enr, an.codes)
+			an.v = b.tgt.Bind(b.reqCtx, d.enr, an.codes)
 		} else {
-			an.v = b.tgt.Verify(ctx, d.enr, an.codes[0])
+			an.v = b.tgt.Verify(b.reqCtx, d.enr, an.codes[0])
 		}
 		an.recv = b.tl.now()
 		b.tl.end()

@@ -317,6 +317,19 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	} else if _, err := e.stdout.Write(buf.Bytes()); err != nil {
 		return err
 	}
+	if rep.Interrupted {
+		n := 0
+		for _, c := range rep.Checks {
+			if c.Status == testbench.Incomplete {
+				n++
+			}
+		}
+		where := "above"
+		if f.out != "" {
+			where = "in " + f.out
+		}
+		return failedErr(fmt.Errorf("bench: interrupted: the report %s has what was measured; %d scenario(s) incomplete", where, n), "")
+	}
 	if rep.Failed() {
 		return errSilentFailure
 	}

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -60,7 +63,8 @@ func TestBenchRestoresLabClock(t *testing.T) {
 			})
 			var stderr strings.Builder
 			e := newEnv(strings.NewReader(""), io.Discard, &stderr, func(string) string { return "" })
-			code := run(ctx, e, []string{"bench", "--target", url, "--scenario", "window,drift"})
+			out := filepath.Join(t.TempDir(), "report.json")
+			code := run(ctx, e, []string{"bench", "--target", url, "--scenario", "window,drift", "--format", "json", "--out", out})
 			if n := sets.Load(); n < 20 {
 				t.Fatalf("the bench set the lab clock %d times; want it moved (exit %d, %s)", n, code, stderr.String())
 			}
@@ -71,6 +75,32 @@ func TestBenchRestoresLabClock(t *testing.T) {
 			}
 			if interrupt == (code == 0) {
 				t.Errorf("exit %d %s; stderr:\n%s", code, name, stderr.String())
+			}
+			// Interrupted or not, the report is written: what was measured,
+			// the rest incomplete (the regression: "context canceled" and no
+			// report at all).
+			raw, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatalf("%s: no report: %v (stderr %s)", name, err, stderr.String())
+			}
+			var rep struct {
+				Interrupted bool
+				Checks      []struct{ ID, Status string }
+			}
+			if err := json.Unmarshal(raw, &rep); err != nil {
+				t.Fatal(err)
+			}
+			incomplete := 0
+			for _, c := range rep.Checks {
+				if c.Status == "incomplete" {
+					incomplete++
+				}
+			}
+			if rep.Interrupted != interrupt || (incomplete > 0) != interrupt {
+				t.Errorf("%s: report interrupted %t with %d incomplete checks", name, rep.Interrupted, incomplete)
+			}
+			if interrupt && !strings.Contains(stderr.String(), "totpemu: error: bench: interrupted: the report in "+out+" has what was measured") {
+				t.Errorf("%s: stderr %q; want it to say where the report is", name, stderr.String())
 			}
 		})
 	}
