@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -53,7 +55,7 @@ func TestHTMLReportSelfContained(t *testing.T) {
 			t.Errorf("no <svg id=%q>", id)
 		}
 	}
-	for _, el := range []string{"<polyline", "<rect", "<circle", "<table>", "expect.drift-first-refused-day&gt;30"} {
+	for _, el := range []string{"<polyline", "<rect", "<circle", "<table class=checks>", "<table class=summary>", "expect.drift-first-refused-day&gt;30"} {
 		if !strings.Contains(s, el) {
 			t.Errorf("no %s in the report", el)
 		}
@@ -69,22 +71,100 @@ func TestHTMLReportSelfContained(t *testing.T) {
 }
 
 // TestHTMLReportBrowser opens the report in headless Chromium from a
-// file:// URL, takes a full-page screenshot (saved as bench-report.png in
-// $TOTPEMU_SCREENSHOT_DIR when set, e.g. docs) and checks no request but the
-// file's own was made.
+// file:// URL at 1280 px (a desktop) and 390 px (a phone), takes a
+// full-page screenshot of each (saved as bench-report.png and
+// bench-report-phone.png in $TOTPEMU_SCREENSHOT_DIR when set, e.g. docs),
+// checks no request but the file's own was made, and what a reader
+// tripped on (the regression): the heading over three lines, a summary
+// to scroll sideways, anything wider than the window.
 func TestHTMLReportBrowser(t *testing.T) {
 	chromium := testenv.FindChromium(t, "browser test")
+	rep := reportAll(t)
+	// A target described as the reference console describes itself: the
+	// heading that wrapped over three lines.
+	rep.Target = "embedded reference console (window -0/+1 steps, replay step, lockout 5 failures for 5m0s, clock offset 13s, 6 digits, SHA1, 30 s, 20-byte secrets, bind with 2 code(s), resync false, LAB MODE (clock settable over HTTP))"
 	var b bytes.Buffer
-	if err := testbench.WriteHTML(&b, reportAll(t)); err != nil {
+	if err := testbench.WriteHTML(&b, rep); err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(t.TempDir(), "bench-report.html")
 	if err := os.WriteFile(file, b.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	for _, tc := range []struct {
+		width int
+		name  string
+	}{{1280, "bench-report.png"}, {390, "bench-report-phone.png"}} {
+		t.Run(fmt.Sprintf("width=%d", tc.width), func(t *testing.T) {
+			shot, layout, urls := openReport(t, chromium, file, tc.width)
+			img, err := png.Decode(bytes.NewReader(shot))
+			if err != nil {
+				t.Fatalf("the screenshot is not a PNG: %v", err)
+			}
+			if b := img.Bounds(); b.Dx() != tc.width || b.Dy() < 1400 {
+				t.Errorf("screenshot %v: want %d px wide, the whole report taller than 1400 px", b, tc.width)
+			}
+			if layout.ScrollWidth > layout.InnerWidth {
+				t.Errorf("at %d px the page is %d px wide: it scrolls sideways", tc.width, layout.ScrollWidth)
+			}
+			for _, el := range layout.Wide {
+				t.Errorf("at %d px %s is wider than its box", tc.width, el)
+			}
+			if tc.width >= 1280 && layout.H1Lines > 1 {
+				t.Errorf("at %d px the heading takes %d lines", tc.width, layout.H1Lines)
+			}
+			if layout.H1Lines > 2 {
+				t.Errorf("at %d px the heading takes %d lines", tc.width, layout.H1Lines)
+			}
+			// TOTPEMU_SCREENSHOT_DIR=docs keeps the pictures the README shows.
+			if dir := os.Getenv("TOTPEMU_SCREENSHOT_DIR"); dir != "" {
+				if !filepath.IsAbs(dir) {
+					dir = filepath.Join("..", dir)
+				}
+				if err := os.WriteFile(filepath.Join(dir, tc.name), shot, 0o644); err != nil {
+					t.Errorf("saving the screenshot: %v", err)
+				}
+			}
+			url := "file://" + file
+			if len(urls) == 0 {
+				t.Fatal("no request seen at all: the listener saw nothing")
+			}
+			for _, u := range urls {
+				if u != url {
+					t.Errorf("request to %s besides the file itself", u)
+				}
+			}
+		})
+	}
+}
+
+// layout is what the page measures of itself in the browser.
+type layout struct {
+	ScrollWidth, InnerWidth, H1Lines int
+	Wide                            []string // elements whose content overflows them
+}
+
+const measureLayout = `(() => {
+  const h1 = document.querySelector('h1');
+  const lh = parseFloat(getComputedStyle(h1).lineHeight) || 1.2 * parseFloat(getComputedStyle(h1).fontSize);
+  const wide = [];
+  for (const el of document.querySelectorAll('pre, td, th, p, h1, h2, svg')) {
+    const r = el.getBoundingClientRect();
+    if (el.scrollWidth > el.clientWidth + 1 || r.right > window.innerWidth + 1) {
+      wide.push(el.tagName.toLowerCase() + ' "' + el.textContent.slice(0, 40) + '"');
+    }
+  }
+  return {ScrollWidth: document.documentElement.scrollWidth, InnerWidth: window.innerWidth,
+    H1Lines: Math.round(h1.getBoundingClientRect().height / lh), Wide: wide};
+})()`
+
+// openReport opens file at width px and returns a full-page screenshot,
+// the page's layout and the URLs it requested.
+func openReport(t *testing.T, chromium, file string, width int) ([]byte, layout, []string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
-	actx, acancel := testenv.ChromiumAllocator(ctx, t, chromium, 1160, 1400)
+	actx, acancel := testenv.ChromiumAllocator(ctx, t, chromium, width, 1400)
 	defer acancel()
 	var mu sync.Mutex
 	var urls []string
@@ -97,40 +177,21 @@ func TestHTMLReportBrowser(t *testing.T) {
 	}))
 	defer bcancel()
 	url := "file://" + file
-	if err := chromedp.Do(bctx, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.ID("chart-drift"))); err != nil {
-		t.Fatalf("opening %s: %v", url, err)
+	if err := chromedp.Do(bctx, chromedp.EmulateViewport(int64(width), 1400), chromedp.Navigate(url),
+		chromedp.WaitVisible(chromedp.ID("chart-drift"))); err != nil {
+		t.Fatalf("opening %s at %d px: %v", url, width, err)
+	}
+	lay, err := chromedp.Run(bctx, chromedp.Evaluate[layout](measureLayout))
+	if err != nil {
+		t.Fatalf("measuring the page at %d px: %v", width, err)
 	}
 	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
 	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(bytes.NewReader(shot))
-	if err != nil {
-		t.Fatalf("the screenshot is not a PNG: %v", err)
-	}
-	if b := img.Bounds(); b.Dx() < 1000 || b.Dy() < 1400 {
-		t.Errorf("screenshot %v: the whole report should be taller than the window", b)
-	}
-	// TOTPEMU_SCREENSHOT_DIR=docs keeps the picture the README shows.
-	if dir := os.Getenv("TOTPEMU_SCREENSHOT_DIR"); dir != "" {
-		if !filepath.IsAbs(dir) {
-			dir = filepath.Join("..", dir)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "bench-report.png"), shot, 0o644); err != nil {
-			t.Errorf("saving the screenshot: %v", err)
-		}
+		t.Fatalf("screenshot at %d px: %v", width, err)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(urls) == 0 {
-		t.Fatal("no request seen at all: the listener saw nothing")
-	}
-	for _, u := range urls {
-		if u != url {
-			t.Errorf("request to %s besides the file itself", u)
-		}
-	}
-	t.Logf("requests: %v; screenshot %d bytes", urls, len(shot))
+	return shot, lay, slices.Clone(urls)
 }
 
 // TestJUnitSchema checks the JUnit output against the structure of the

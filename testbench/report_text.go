@@ -23,34 +23,7 @@ func WriteText(w io.Writer, r *Report) error {
 	fmt.Fprintf(b, "target: %s\n", r.Target)
 	fmt.Fprintf(b, "time:   %s\n\n", timeText(r.TimeSource))
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-	res := r.Results
-	if e := res.Enroll; e != nil {
-		fmt.Fprintf(tw, "ENROLL\tkey shown as %s; bind with %d code(s) %s; login %s\n", strings.Join(e.KeyForms, ", "), e.BindCodes,
-			yes(e.BindAccepted, "accepted", "refused"), yes(e.CodeAccepted, "accepted", "refused"))
-		var t []string
-		for _, k := range []string{"enroll", "scan", "bind", "login"} {
-			if v, ok := e.TimingsMS[k]; ok {
-				t = append(t, fmt.Sprintf("%s %.1f ms", k, v))
-			}
-		}
-		fmt.Fprintf(tw, "\ttimes: %s\n", strings.Join(t, ", "))
-	}
-	if l := res.Lockout; l != nil {
-		if l.FailuresBeforeLock != nil {
-			fmt.Fprintf(tw, "LOCKOUT\tlocked after %d wrong codes; right code refused while locked: %s; success resets the count: %s\n",
-				*l.FailuresBeforeLock, yesNo(l.RightCodeRefusedWhenLocked), yesNo(l.SuccessResets))
-		} else {
-			fmt.Fprintf(tw, "LOCKOUT\tno lock within %d wrong codes; a right code afterwards refused: %s\n", l.MaxAttempts, yesNo(l.RightCodeRefusedWhenLocked))
-		}
-	}
-	if wr := res.Window; wr != nil {
-		writeWindowText(tw, wr)
-	}
-	if rp := res.Replay; rp != nil {
-		fmt.Fprintf(tw, "REPLAY\tsame code %s; older in-window code %s; reformatted %s\n",
-			refused(rp.SameCodeRejected), refused(rp.OlderCodeRejected), refused(rp.ReformattedCodeRejected))
-	}
-	writeTimedText(tw, res)
+	writeSummary(tw, r.Results)
 	tw.Flush()
 
 	b.WriteString("\n")
@@ -89,6 +62,39 @@ func WriteText(w io.Writer, r *Report) error {
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeSummary writes each scenario's summary lines: "NAME\tdetail" and,
+// continuing it, "\tdetail" (a tabwriter aligns them; the HTML report
+// makes a table of them).
+func writeSummary(tw io.Writer, res Results) {
+	if e := res.Enroll; e != nil {
+		fmt.Fprintf(tw, "ENROLL\tkey shown as %s; bind with %d code(s) %s; login %s\n", strings.Join(e.KeyForms, ", "), e.BindCodes,
+			yes(e.BindAccepted, "accepted", "refused"), yes(e.CodeAccepted, "accepted", "refused"))
+		var t []string
+		for _, k := range []string{"enroll", "scan", "bind", "login"} {
+			if v, ok := e.TimingsMS[k]; ok {
+				t = append(t, fmt.Sprintf("%s %.1f ms", k, v))
+			}
+		}
+		fmt.Fprintf(tw, "\ttimes: %s\n", strings.Join(t, ", "))
+	}
+	if l := res.Lockout; l != nil {
+		if l.FailuresBeforeLock != nil {
+			fmt.Fprintf(tw, "LOCKOUT\tlocked after %d wrong codes; right code refused while locked: %s; success resets the count: %s\n",
+				*l.FailuresBeforeLock, yesNo(l.RightCodeRefusedWhenLocked), yesNo(l.SuccessResets))
+		} else {
+			fmt.Fprintf(tw, "LOCKOUT\tno lock within %d wrong codes; a right code afterwards refused: %s\n", l.MaxAttempts, yesNo(l.RightCodeRefusedWhenLocked))
+		}
+	}
+	if wr := res.Window; wr != nil {
+		writeWindowText(tw, wr)
+	}
+	if rp := res.Replay; rp != nil {
+		fmt.Fprintf(tw, "REPLAY\tsame code %s; older in-window code %s; reformatted %s\n",
+			refused(rp.SameCodeRejected), refused(rp.OlderCodeRejected), refused(rp.ReformattedCodeRejected))
+	}
+	writeTimedText(tw, res)
 }
 
 func timeText(ts TimeSource) string {
