@@ -141,7 +141,7 @@ func TestHTMLReportBrowser(t *testing.T) {
 // layout is what the page measures of itself in the browser.
 type layout struct {
 	ScrollWidth, InnerWidth, H1Lines int
-	Wide                            []string // elements whose content overflows them
+	Wide                             []string // elements whose content overflows them
 }
 
 const measureLayout = `(() => {
