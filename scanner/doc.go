@@ -20,7 +20,8 @@
 //     Key Uri Format and lints it, trusting nothing (unlike pquerna/otp's
 //     NewKeyFromURL); DecodeSecret (secret.go) is a tolerant base32 decoder
 //     that never echoes the secret; ParseMigration (migration.go) decodes
-//     Google Authenticator's otpauth-migration:// export with protowire.
+//     Google Authenticator's otpauth-migration:// export (wire.go: the protobuf
+//     wire format, decoded by hand).
 //   - Lint: every problem is a Finding with a stable rule ID; Rules
 //     (rules.go) lists them all with severity and meaning; LintQR
 //     (lint_qr.go) checks the image facts (quiet zone, module size).

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-
-	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // maxMigrationBytes caps an otpauth-migration:// text before it is decoded.
@@ -56,7 +54,7 @@ const (
 
 // ParseMigration decodes an otpauth-migration://offline?data=... export: the
 // base64 data is a protobuf MigrationPayload, read field by field with
-// protowire. Each account becomes a Key linted with the same rules as a URI
+// the wire decoder of wire.go. Each account becomes a Key linted with the same rules as a URI
 // (period is always 30 s: the format has no field for it). The findings
 // returned are about the export itself (migration-invalid, migration-batch);
 // each Entry carries its own. The Migration is nil when the export does not
@@ -123,10 +121,10 @@ func ParseMigration(uri string) (*Migration, []Finding) {
 // decodePayload reads a MigrationPayload message.
 func decodePayload(b []byte) (*Migration, error) {
 	m := &Migration{}
-	err := eachField(b, func(num protowire.Number, typ protowire.Type, v []byte, n uint64) error {
+	err := eachField(b, func(num fieldNum, typ wireType, v []byte, n uint64) error {
 		switch num {
 		case fieldOtpParameters:
-			if typ != protowire.BytesType {
+			if typ != wireBytes {
 				return fmt.Errorf("otp_parameters has wire type %d", typ)
 			}
 			if len(m.Accounts) >= maxMigrationAccounts {
@@ -138,7 +136,7 @@ func decodePayload(b []byte) (*Migration, error) {
 			}
 			m.Accounts = append(m.Accounts, e)
 		case fieldVersion, fieldBatchSize, fieldBatchIndex, fieldBatchID:
-			if typ != protowire.VarintType {
+			if typ != wireVarint {
 				return fmt.Errorf("field %d has wire type %d, not varint", num, typ)
 			}
 			switch num {
@@ -168,10 +166,10 @@ func decodeParameters(b []byte) (Entry, error) {
 		algo, digits, otpType uint64
 		counter               uint64
 	)
-	err := eachField(b, func(num protowire.Number, typ protowire.Type, v []byte, n uint64) error {
-		want := protowire.VarintType
+	err := eachField(b, func(num fieldNum, typ wireType, v []byte, n uint64) error {
+		want := wireVarint
 		if num == fieldSecret || num == fieldName || num == fieldIssuer {
-			want = protowire.BytesType
+			want = wireBytes
 		}
 		if num >= fieldSecret && num <= fieldCounter && typ != want {
 			return fmt.Errorf("field %d has wire type %d, want %d", num, typ, want)
@@ -258,46 +256,6 @@ func entryOf(secret []byte, name, issuer string, algo, digits, otpType, counter 
 		return Entry{Findings: fs}
 	}
 	return Entry{Key: k, Findings: fs}
-}
-
-// eachField calls fn for every field of a protobuf message: v is the
-// payload of a bytes field, n the value of a varint (or fixed) field.
-// Unknown fields are skipped; groups are refused.
-func eachField(b []byte, fn func(num protowire.Number, typ protowire.Type, v []byte, n uint64) error) error {
-	for len(b) > 0 {
-		num, typ, tn := protowire.ConsumeTag(b)
-		if tn < 0 {
-			return protowire.ParseError(tn)
-		}
-		b = b[tn:]
-		var (
-			v []byte
-			n uint64
-			m int
-		)
-		switch typ {
-		case protowire.VarintType:
-			n, m = protowire.ConsumeVarint(b)
-		case protowire.BytesType:
-			v, m = protowire.ConsumeBytes(b)
-		case protowire.Fixed32Type:
-			var x uint32
-			x, m = protowire.ConsumeFixed32(b)
-			n = uint64(x)
-		case protowire.Fixed64Type:
-			n, m = protowire.ConsumeFixed64(b)
-		default:
-			return fmt.Errorf("field %d has unsupported wire type %d", num, typ)
-		}
-		if m < 0 {
-			return protowire.ParseError(m)
-		}
-		b = b[m:]
-		if err := fn(num, typ, v, n); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // cutPrefixFold is strings.CutPrefix ignoring ASCII case.

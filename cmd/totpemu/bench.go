@@ -115,7 +115,8 @@ Examples:
   totpemu bench --target-cmd './verify --user alice' --enroll-cmd './new-key alice' --ntp time.cloudflare.com
   totpemu bench --target-cmd 'sh -c "oathtool --totp -b \"$TOTPEMU_SECRET\" -w 1 \"$TOTPEMU_CODE\" >/dev/null"' --time-source system
 `,
-		run: runBench,
+		run:      runBench,
+		graceful: true,
 	})
 }
 

@@ -40,6 +40,10 @@ type command struct {
 	summary string
 	usage   string
 	run     func(ctx context.Context, e *env, args []string) error
+	// graceful commands get SIGINT and SIGTERM as the end of ctx, to
+	// stop cleanly; the others die at once (nothing of theirs is left
+	// half done: the state file is written atomically).
+	graceful bool
 }
 
 // commands lists the verbs in the order "totpemu help" shows them. Each

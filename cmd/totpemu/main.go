@@ -15,11 +15,19 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// The first signal asks a command to stop (a bench writes what it
-	// measured); a second one kills, as usual.
-	context.AfterFunc(ctx, stop)
+	ctx := context.Background()
+	if len(os.Args) > 1 {
+		if c, ok := commands[os.Args[1]]; ok && c.graceful {
+			// The first signal asks the command to stop (serve finishes
+			// the requests in flight, a bench writes what it measured); a
+			// second one kills, as usual. Other commands keep the
+			// default, which costs a one-shot "code" nothing at start.
+			var stop context.CancelFunc
+			ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+			context.AfterFunc(ctx, stop)
+			defer stop()
+		}
+	}
 	code := run(ctx, newEnv(os.Stdin, os.Stdout, os.Stderr, os.Getenv), os.Args[1:])
-	stop()
 	os.Exit(code)
 }

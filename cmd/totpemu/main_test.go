@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,13 +12,10 @@ import (
 )
 
 // TestMain lets the testscript files under testdata/script run "totpemu"
-// as a real process built from this package.
+// as a real process built from this package, through main (signals
+// included).
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"totpemu": func() {
-			os.Exit(run(context.Background(), newEnv(os.Stdin, os.Stdout, os.Stderr, os.Getenv), os.Args[1:]))
-		},
-	})
+	testscript.Main(m, map[string]func(){"totpemu": main})
 }
 
 // TestScript runs every testdata/script/*.txtar file: each is an end-to-end
@@ -34,8 +29,9 @@ func TestScript(t *testing.T) {
 		},
 		Condition: scriptCondition,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":     cmdExits,
-			"ntpserver": cmdNTPServer,
+			"exits":        cmdExits,
+			"ntpserver":    cmdNTPServer,
+			"interrupt-on": cmdInterruptOn,
 		},
 	})
 }

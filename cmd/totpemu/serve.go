@@ -101,7 +101,8 @@ Examples:
   totpemu serve --lab --clock-offset=-90s --resync
   totpemu serve --window-seconds-back 15s --window-seconds-forward 0s
 `,
-		run: runServe,
+		run:      runServe,
+		graceful: true,
 	})
 }
 

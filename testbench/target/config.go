@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -151,7 +152,8 @@ func LoadTargetConfigFile(path string, getenv func(string) string) (*TargetConfi
 	return LoadTargetConfig(path, f, getenv)
 }
 
-var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}`)
+// envRef matches ${NAME} and ${NAME:-default}; compiled on first use.
+var envRef = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}`) })
 
 // expandNode expands ${ENV} in every scalar value under n.
 func expandNode(n *yaml.Node, getenv func(string) string) error {
@@ -174,8 +176,9 @@ func expandNode(n *yaml.Node, getenv func(string) string) error {
 // default is an error naming it.
 func expandEnv(b []byte, getenv func(string) string) ([]byte, error) {
 	var missing []string
-	out := envRef.ReplaceAllFunc(b, func(m []byte) []byte {
-		sub := envRef.FindSubmatch(m)
+	re := envRef()
+	out := re.ReplaceAllFunc(b, func(m []byte) []byte {
+		sub := re.FindSubmatch(m)
 		v := getenv(string(sub[1]))
 		if v == "" {
 			if len(sub[2]) > 0 {

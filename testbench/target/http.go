@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/totpemu/totpemu/testbench"
@@ -76,12 +77,15 @@ type answer struct {
 	json   any
 }
 
-var placeholder = regexp.MustCompile(`\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}`)
+// placeholder matches a template's {{name}}; compiled on first use (a
+// one-shot "totpemu code" links this package and should not pay for it at
+// start-up).
+var placeholder = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}`) })
 
 // fill replaces {{name}} in tmpl with vars, escaping each value with esc.
 func fill(tmpl string, vars map[string]string, esc func(string) string) (string, error) {
 	var missing []string
-	out := placeholder.ReplaceAllStringFunc(tmpl, func(m string) string {
+	out := placeholder().ReplaceAllStringFunc(tmpl, func(m string) string {
 		name := m[2 : len(m)-2]
 		v, ok := vars[name]
 		if !ok {
