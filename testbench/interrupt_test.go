@@ -51,7 +51,9 @@ func (t *interrupting) count(ctx context.Context) {
 // at the interruption is kept (every code sent is counted).
 func TestInterruptedRunKeepsReport(t *testing.T) {
 	// A run to the end counts the requests; interruptions fall at its
-	// first, a quarter, half way and its last.
+	// first, a quarter, half way and three quarters. (The count varies a
+	// little from run to run with the order the probes go in; a run that
+	// ends before its n-th request is not interrupted, and says so.)
 	full := &interrupting{Server: fake.New(), n: -1}
 	full.Clock = clock.NewManual(base.Add(5 * time.Second))
 	tm, err := testbench.VirtualTime(context.Background(), full)
@@ -62,7 +64,7 @@ func TestInterruptedRunKeepsReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := full.seen.Load()
-	for _, n := range []int32{1, r / 4, r / 2, r} {
+	for _, n := range []int32{1, r / 4, r / 2, 3 * r / 4} {
 		f := fake.New()
 		f.Clock = clock.NewManual(base.Add(5 * time.Second))
 		ctx, cancel := context.WithCancelCause(context.Background())
@@ -74,6 +76,12 @@ func TestInterruptedRunKeepsReport(t *testing.T) {
 		rep, err := testbench.Run(ctx, testbench.Config{Target: tgt, Time: tm})
 		if err != nil {
 			t.Fatalf("interrupted at code %d: Run error %v; want a report", n, err)
+		}
+		if tgt.seen.Load() < n {
+			if rep.Interrupted {
+				t.Errorf("a run of %d requests, never interrupted, says it was", tgt.seen.Load())
+			}
+			continue
 		}
 		if !rep.Interrupted {
 			t.Errorf("interrupted at code %d: Interrupted not set", n)
@@ -87,9 +95,9 @@ func TestInterruptedRunKeepsReport(t *testing.T) {
 				}
 			}
 		}
-		// At the last request the scenarios may all finish with what
-		// they have; before it some cannot.
-		if (incomplete == 0 && n < r) || rep.Failed() != (incomplete > 0) {
+		// Near the end the scenarios may all finish with what they
+		// have; before it some cannot.
+		if (incomplete == 0 && n <= r/2) || rep.Failed() != (incomplete > 0) {
 			t.Errorf("interrupted at code %d of %d: %d incomplete checks, Failed %t: %+v", n, r, incomplete, rep.Failed(), rep.Checks)
 		}
 		total := 0
