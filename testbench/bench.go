@@ -232,6 +232,17 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			}
 			// Without a first enrollment bound, no scenario can run.
 			checks[len(scenarioTable)] = []Check{{ID: "setup.bind", Status: Fail, Detail: err.Error()}}
+			var kf *keyFormsError
+			if errors.As(err, &kf) {
+				// The key forms disagree: that is the finding, and each
+				// scenario says it could not run because of it.
+				checks[len(scenarioTable)] = kf.checks
+				for i, sc := range scenarioTable {
+					if slices.Contains(want, sc.name) {
+						checks[i] = []Check{{ID: sc.name + ".not-run", Status: Skip, Detail: "could not run: " + kf.Error()}}
+					}
+				}
+			}
 			for i := range done {
 				done[i] = true
 			}
@@ -274,7 +285,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if fatalErr != nil {
 		return nil, fatalErr
 	}
-	for _, cs := range checks {
+	// Setup's checks first: when it fails, nothing after it could run.
+	rep.Checks = append(rep.Checks, checks[len(scenarioTable)]...)
+	for _, cs := range checks[:len(scenarioTable)] {
 		rep.Checks = append(rep.Checks, cs...)
 	}
 	b.mu.Lock()

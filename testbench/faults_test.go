@@ -3,6 +3,7 @@ package testbench_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -222,4 +223,70 @@ func TestFakePeriodOutOfRange(t *testing.T) {
 	if !named || !rep.Failed() {
 		t.Errorf("no failed check naming period 600: %+v", rep.Checks)
 	}
+}
+
+// TestFakeEnrollKeyFormsDisagree is the regression test for an enrollment
+// check that could be fooled: with a URI given as text the QR image was
+// never decoded, so a QR code holding another secret passed everything;
+// a manual key that disagreed had the window blamed ("no bind accepted
+// with codes within 10 steps"). Every form is read and compared; each
+// mismatch is its own failing check, first in the report, no code is
+// sent, and every scenario says it could not run because of it.
+func TestFakeEnrollKeyFormsDisagree(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		setup   func(f *fake.Server)
+		failing []string // failing checks, in order
+	}{
+		{"qr-holds-another-secret", func(f *fake.Server) { f.QRImage, f.QROther = true, true }, []string{"enroll.qr-matches-uri", "enroll.manual-key"}},
+		{"manual-key-another-secret", func(f *fake.Server) { f.ManualOther = true }, []string{"enroll.manual-key"}},
+		{"qr-agrees-manual-key-not", func(f *fake.Server) { f.QRImage, f.ManualOther = true, true }, []string{"enroll.manual-key"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := fake.New()
+			tc.setup(f)
+			rep := runFakeWith(t, f, 0, nil, nil)
+			if f.Codes != 0 {
+				t.Errorf("%d codes sent with disagreeing key forms", f.Codes)
+			}
+			var failing []string
+			notRun := 0
+			for _, c := range rep.Checks {
+				switch {
+				case c.Status == testbench.Fail:
+					failing = append(failing, c.ID)
+					if notRun > 0 {
+						t.Errorf("failing check %s after the scenarios: the mismatches come first", c.ID)
+					}
+				case c.Status == testbench.Pass && strings.HasPrefix(c.ID, "enroll.") && notRun == 0:
+					// a comparison that agreed
+				case strings.HasSuffix(c.ID, ".not-run") && c.Status == testbench.Skip && strings.Contains(c.Detail, "key forms disagree"):
+					notRun++
+				default:
+					t.Errorf("check %s %s %q: nothing but the mismatch and the scenarios not run", c.ID, c.Status, c.Detail)
+				}
+			}
+			if !slices.Equal(failing, tc.failing) || notRun != len(testbench.Scenarios) || !rep.Failed() {
+				t.Errorf("failing %v (want %v), %d scenarios not run (want %d): %+v", failing, tc.failing, notRun, len(testbench.Scenarios), rep.Checks)
+			}
+		})
+	}
+	// Agreeing forms, the QR image among them: all compared, all pass.
+	f := fake.New()
+	f.QRImage = true
+	rep := runFake(t, f, 0, nil, testbench.ScenarioEnroll)
+	for _, id := range []string{"enroll.qr", "enroll.qr-matches-uri", "enroll.manual-key", "enroll.login"} {
+		if s := statusOf(rep, id); s != testbench.Pass {
+			t.Errorf("agreeing forms: %s is %q, want pass", id, s)
+		}
+	}
+}
+
+func statusOf(rep *testbench.Report, id string) testbench.Status {
+	for _, c := range rep.Checks {
+		if c.ID == id {
+			return c.Status
+		}
+	}
+	return "absent"
 }

@@ -238,6 +238,14 @@ func (a *actor) enroll(ctx context.Context) (*device, error) {
 		return nil, err
 	}
 	if first {
+		// The first enrollment reads every form and compares them: a
+		// mismatch is the finding, not a window that refuses the codes.
+		cs := km.agreement()
+		for _, c := range cs {
+			if c.Status == Fail {
+				return nil, &keyFormsError{checks: cs}
+			}
+		}
 		prm = params{digits: emulator.DefaultDigits, period: emulator.DefaultPeriod}
 		if kp, ok := km.params(); ok {
 			prm = kp

@@ -14,13 +14,20 @@
 package fake
 
 import (
+	"bytes"
 	"context"
 	"encoding/base32"
 	"fmt"
+	"image"
+	"image/png"
 	"math/rand/v2"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
@@ -50,6 +57,9 @@ type Server struct {
 	NoDate        bool          // Date answers no time (a server without a Date header)
 	DateOffset    time.Duration // added to Date only (a proxy's clock)
 	URIParams     string        // appended to the enrollment's otpauth URI, e.g. "&period=600"
+	QRImage       bool          // also hand the URI over as a QR image (PNG)
+	QROther       bool          // with QRImage: the QR code holds another secret than the URI
+	ManualOther   bool          // the manual key is another secret than the URI's
 
 	// Clock is the true clock: a *clock.Manual (the lab clock) or, for
 	// real-time tests, any clock.
@@ -128,7 +138,23 @@ func (f *Server) Enroll(_ context.Context, account string) (*testbench.Enrollmen
 	id := fmt.Sprintf("dev%d", len(f.devices)+1)
 	f.devices[id] = &device{secret: secret, bound: f.BindCodes == 0, used: map[string]bool{}}
 	u := "otpauth://totp/Fake:" + url.PathEscape(account) + "?secret=" + secret + "&issuer=Fake" + f.URIParams
-	return &testbench.Enrollment{ID: id, Account: account, Issuer: "Fake", URI: u, ManualKey: secret}, nil
+	e := &testbench.Enrollment{ID: id, Account: account, Issuer: "Fake", URI: u, ManualKey: secret}
+	other := "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ" // the RFC 6238 seed: not this device's
+	if f.ManualOther {
+		e.ManualKey = other
+	}
+	if f.QRImage {
+		payload := u
+		if f.QROther {
+			payload = strings.Replace(u, secret, other, 1)
+		}
+		png, err := qrPNG(payload)
+		if err != nil {
+			return nil, err
+		}
+		e.QRImage = png
+	}
+	return e, nil
 }
 
 // CodeAt is the code of step for the enrollment with id (for tests).
@@ -267,4 +293,26 @@ func (f *Server) check(d *device, bind bool, codes []string) testbench.Verdict {
 		d.drift = match - floorDiv(st.Unix(), Period)
 	}
 	return testbench.Verdict{Outcome: testbench.Accepted}
+}
+
+// qrPNG draws payload as a QR code PNG (4 px a module, quiet zone 4).
+func qrPNG(payload string) ([]byte, error) {
+	hints := map[gozxing.EncodeHintType]any{gozxing.EncodeHintType_ERROR_CORRECTION: "M", gozxing.EncodeHintType_MARGIN: 4}
+	m, err := qrcode.NewQRCodeWriter().Encode(payload, gozxing.BarcodeFormat_QR_CODE, 0, 0, hints)
+	if err != nil {
+		return nil, err
+	}
+	const px = 4
+	w, h := m.GetWidth(), m.GetHeight()
+	img := image.NewGray(image.Rect(0, 0, w*px, h*px))
+	for y := range h * px {
+		for x := range w * px {
+			if !m.Get(x/px, y/px) {
+				img.Pix[y*img.Stride+x] = 0xff
+			}
+		}
+	}
+	var b bytes.Buffer
+	err = png.Encode(&b, img)
+	return b.Bytes(), err
 }
