@@ -47,11 +47,21 @@ Targets:
                          requests, what counts as accepted, rejected, locked;
                          ${ENV} in the file is replaced from the environment
                          (see testbench/examples/refserver.yaml)
-  --target-cmd CMD       a command run once per code with the code as its last
-                         argument and in $TOTPEMU_CODE: exit 0 accepts, any
-                         other status rejects. CMD is split into words like a
-                         shell does ('...', "...", \) but no shell runs: write
-                         sh -c '...' for one
+  --target-cmd CMD       a command run once per code, the code in $TOTPEMU_CODE
+                         and as its last argument (or where {code} is): exit
+                         0 accepts, 1 or another status rejects (126, 127 or
+                         a signal: no verdict), a last stdout line
+                         {"verdict": "locked", "retry_after_s": 60} says
+                         accepted, rejected, locked or throttled. CMD is split
+                         into words like a shell does ('...', "...", \) but no
+                         shell runs: write sh -c '...' for one. Placeholders
+                         in any word: {code}, {secret}, {account}, {uri},
+                         {enrollment}
+  --bind-cmd CMD         with --target-cmd: completes an enrollment with two
+                         consecutive codes ({code1} {code2}, or appended; in
+                         $TOTPEMU_CODE1 and $TOTPEMU_CODE2), or one ({code})
+  --locked-exit N        with --target-cmd: exit status N means "locked"
+  --throttled-exit N     with --target-cmd: exit status N means "slow down"
   --enroll-cmd CMD       with --target-cmd: prints an otpauth URI, a base32 key
                          or the path of a QR image; run once per enrollment.
                          Without it the bench makes a key per enrollment and
@@ -113,6 +123,7 @@ Examples:
   totpemu bench --target http://127.0.0.1:8080 --time-source system --parallel 1 --max-enrollments 4 --trace trace.txt
   totpemu bench --target-config testbench/examples/refserver.yaml --time-source system
   totpemu bench --target-cmd './verify --user alice' --enroll-cmd './new-key alice' --ntp time.cloudflare.com
+  totpemu bench --target-cmd './login --user {account} --otp {code}' --bind-cmd './enable-mfa {code1} {code2}' --locked-exit 3 --time-source system
   totpemu bench --target-cmd 'sh -c "oathtool --totp -b \"$TOTPEMU_SECRET\" -w 1 \"$TOTPEMU_CODE\" >/dev/null"' --time-source system
 `,
 		run:      runBench,
@@ -122,6 +133,8 @@ Examples:
 
 type benchFlags struct {
 	target, targetConfig, targetCmd, enrollCmd string
+	bindCmd                                    string
+	lockedExit, throttledExit                  int
 	scenario                                   string
 	maxSteps, maxAttempts, parallel, maxEnroll int
 	ntp, timeSource, profile, format, out      string
@@ -139,6 +152,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.targetConfig, "target-config", "", "")
 	fs.StringVar(&f.targetCmd, "target-cmd", "", "")
 	fs.StringVar(&f.enrollCmd, "enroll-cmd", "", "")
+	fs.StringVar(&f.bindCmd, "bind-cmd", "", "")
+	fs.IntVar(&f.lockedExit, "locked-exit", 0, "")
+	fs.IntVar(&f.throttledExit, "throttled-exit", 0, "")
 	fs.StringVar(&f.scenario, "scenario", "", "")
 	fs.IntVar(&f.maxSteps, "max-steps", testbench.DefaultMaxSteps, "")
 	fs.IntVar(&f.maxAttempts, "max-attempts", testbench.DefaultMaxAttempts, "")
@@ -169,8 +185,21 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if n > 1 {
 		return usageErr(hint, "bench: give one of --target, --target-config and --target-cmd")
 	}
-	if fs.Changed("enroll-cmd") && !fs.Changed("target-cmd") {
-		return usageErr(hint, "bench: --enroll-cmd goes with --target-cmd")
+	for _, name := range []string{"enroll-cmd", "bind-cmd", "locked-exit", "throttled-exit"} {
+		if fs.Changed(name) && !fs.Changed("target-cmd") {
+			return usageErr(hint, "bench: --%s goes with --target-cmd", name)
+		}
+	}
+	for _, x := range []struct {
+		flag string
+		n    int
+	}{{"locked-exit", f.lockedExit}, {"throttled-exit", f.throttledExit}} {
+		if fs.Changed(x.flag) && (x.n < 1 || x.n > 125) {
+			return usageErr(hint, "bench: --%s %d: want 1 to 125 (0 is accepted, 126 and 127 are the shell's)", x.flag, x.n)
+		}
+	}
+	if fs.Changed("locked-exit") && f.lockedExit == f.throttledExit {
+		return usageErr(hint, "bench: --locked-exit and --throttled-exit are both %d", f.lockedExit)
 	}
 	var scenarios []string
 	if fs.Changed("scenario") {
@@ -380,21 +409,25 @@ func benchTarget(ctx context.Context, e *env, changed func(string) bool, f bench
 		}
 		return t, lab, nothing, nil
 	case changed("target-cmd"):
-		argv, err := target.SplitCommand(f.targetCmd)
-		if err != nil {
-			return nil, nil, nil, usageErr("", "bench: --target-cmd: %v", err)
-		}
-		t := &target.CommandTarget{Command: argv, Env: os.Environ()}
-		if changed("enroll-cmd") {
-			if t.EnrollCommand, err = target.SplitCommand(f.enrollCmd); err != nil {
-				return nil, nil, nil, usageErr("", "bench: --enroll-cmd: %v", err)
+		t := &target.CommandTarget{Env: os.Environ(), LockedExit: f.lockedExit, ThrottledExit: f.throttledExit}
+		for _, c := range []struct {
+			flag, line, what string
+			into             *[]string
+		}{{"target-cmd", f.targetCmd, "verifier", &t.Command}, {"enroll-cmd", f.enrollCmd, "enroll program", &t.EnrollCommand}, {"bind-cmd", f.bindCmd, "bind program", &t.BindCommand}} {
+			if !changed(c.flag) {
+				continue
 			}
-		}
-		if err := target.CheckCommand(t.Command); err != nil {
-			return nil, nil, nil, usageErr("give the verifier's path, or a program on $PATH", "bench: --target-cmd: %v", err)
-		}
-		if err := target.CheckCommand(t.EnrollCommand); changed("enroll-cmd") && err != nil {
-			return nil, nil, nil, usageErr("give the enroll program's path, or a program on $PATH", "bench: --enroll-cmd: %v", err)
+			argv, err := target.SplitCommand(c.line)
+			if err == nil {
+				err = target.CheckPlaceholders(argv)
+			}
+			if err != nil {
+				return nil, nil, nil, usageErr("", "bench: --%s: %v", c.flag, err)
+			}
+			if err := target.CheckCommand(argv); err != nil {
+				return nil, nil, nil, usageErr("give the "+c.what+"'s path, or a program on $PATH", "bench: --%s: %v", c.flag, err)
+			}
+			*c.into = argv
 		}
 		return t, nil, nothing, nil
 	}

@@ -21,9 +21,17 @@ import (
 	"github.com/totpemu/totpemu/testbench"
 )
 
-// CommandTarget runs a command once per verdict: the code is its extra
-// last argument and is in $TOTPEMU_CODE; exit status 0 accepts, anything
-// else rejects. This is how a PAM module, a CLI or a library is tested.
+// CommandTarget runs a command once per verdict: the code is in
+// $TOTPEMU_CODE and, where the command has no {code} placeholder, its
+// extra last argument. This is how a PAM module, a CLI or a library is
+// tested. The verdict (command_verdict.go): exit 0 accepts, 1 (or any
+// other status) rejects, LockedExit and ThrottledExit say locked and
+// "slow down", and a last stdout line {"verdict": "locked",
+// "retry_after_s": 60} overrides the status; 126, 127 and a signal are no
+// verdict (the command could not run). Placeholders {code}, {code1},
+// {code2}, {secret}, {account}, {uri} and {enrollment} in any word are
+// replaced. BindCommand, when set, completes an enrollment with the codes
+// its placeholders ask for ({code1} and {code2}: two consecutive codes).
 //
 // Enrollments come from EnrollCommand when set: its standard output is an
 // otpauth URI, a base32 key or the path of a QR image, and it runs once
@@ -35,8 +43,11 @@ import (
 // $TOTPEMU_ACCOUNT. Commands are split into arguments by SplitCommand: no
 // shell runs unless the command is one (sh -c '...').
 type CommandTarget struct {
-	Command       []string      // the verifier: argv, the code appended
+	Command       []string      // the verifier: argv, the code appended unless a placeholder takes it
 	EnrollCommand []string      // optional: prints the key of a fresh enrollment
+	BindCommand   []string      // optional: completes an enrollment with one or two codes
+	LockedExit    int           // an exit status meaning "locked"; 0: none
+	ThrottledExit int           // an exit status meaning "slow down"; 0: none
 	Env           []string      // the environment the commands start from (os.Environ() in the CLI)
 	Timeout       time.Duration // per run; 0 means 30 s
 
@@ -82,9 +93,10 @@ func unwrapExec(err error) error {
 	return err
 }
 
-// Capabilities: no bind step; enrollments are fresh.
+// Capabilities: a bind step only with BindCommand (two codes when it has
+// {code2} or no code placeholder at all, else one); enrollments are fresh.
 func (c *CommandTarget) Capabilities() testbench.Capabilities {
-	return testbench.Capabilities{FreshEnrollments: true}
+	return testbench.Capabilities{FreshEnrollments: true, BindCodes: c.bindCodes()}
 }
 
 func (c *CommandTarget) run(ctx context.Context, argv []string, extra ...string) (stdout, stderr []byte, err error) {
@@ -135,7 +147,7 @@ func (c *CommandTarget) Enroll(ctx context.Context, account string) (*testbench.
 		e.Vars["TOTPEMU_URI"] = e.URI
 		return e, nil
 	}
-	out, errb, err := c.run(ctx, c.EnrollCommand, envOf(e)...)
+	out, errb, err := c.run(ctx, c.expand(c.EnrollCommand, e, nil), envOf(e)...)
 	if err != nil {
 		return nil, fmt.Errorf("enroll command %s: %w%s", c.EnrollCommand[0], err, lastLine(errb))
 	}
@@ -148,6 +160,10 @@ func (c *CommandTarget) Enroll(ctx context.Context, account string) (*testbench.
 		return nil, fmt.Errorf("enroll command %s printed nothing", c.EnrollCommand[0])
 	case strings.HasPrefix(strings.ToLower(text), "otpauth://"):
 		e.URI = text
+		if k, _ := scanner.ParseURI(text); k != nil {
+			e.Vars["TOTPEMU_SECRET"] = scanner.EncodeSecret(k.Secret)
+			e.Vars["TOTPEMU_URI"] = text
+		}
 	case fileExists(text):
 		b, err := readCapped(text, testbench.MaxQRImageBytes)
 		if err != nil {
@@ -159,27 +175,9 @@ func (c *CommandTarget) Enroll(ctx context.Context, account string) (*testbench.
 			return nil, fmt.Errorf("enroll command %s printed neither an otpauth URI, a base32 key nor an image path: %w", c.EnrollCommand[0], err)
 		}
 		e.ManualKey = text
+		e.Vars["TOTPEMU_SECRET"] = text
 	}
 	return e, nil
-}
-
-// Bind is not a step of command targets.
-func (c *CommandTarget) Bind(context.Context, *testbench.Enrollment, []string) testbench.Verdict {
-	return testbench.Verdict{Outcome: testbench.Error, Err: errors.New("a command target has no bind step")}
-}
-
-// Verify runs the command with the code.
-func (c *CommandTarget) Verify(ctx context.Context, e *testbench.Enrollment, code string) testbench.Verdict {
-	argv := append(append([]string(nil), c.Command...), code)
-	_, errb, err := c.run(ctx, argv, append(envOf(e), "TOTPEMU_CODE="+code)...)
-	if err == nil {
-		return testbench.Verdict{Outcome: testbench.Accepted, Reason: "exit 0"}
-	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) && ee.Exited() {
-		return testbench.Verdict{Outcome: testbench.Rejected, Reason: fmt.Sprintf("exit %d%s", ee.ExitCode(), lastLine(errb))}
-	}
-	return testbench.Verdict{Outcome: testbench.Error, Err: err}
 }
 
 func envOf(e *testbench.Enrollment) []string {
