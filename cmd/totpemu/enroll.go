@@ -24,7 +24,8 @@ under a lock.
 Flags:
   --qr INPUT             a QR image (file, - for stdin, base64 PNG, data URL,
                          HTML page or JSON API response with QRCodePNG); a
-                         Google Authenticator export adds every account in it
+                         Google Authenticator export adds every TOTP account
+                         in it (an HOTP one is skipped with a warning)
   --uri URI              an otpauth://totp/ URI
   --account NAME         the account name, for manual entry with --key
   --key KEY              the key as shown (spaces, lower case, no padding are fine)

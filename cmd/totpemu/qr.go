@@ -11,7 +11,9 @@ import (
 
 // keysFromQR scans input (a path or "-") the way "totpemu scan" does and
 // returns every TOTP key in it. An input without a usable otpauth code, or
-// one whose payload has an error finding, is refused.
+// one whose payload has an error finding, is refused. HOTP accounts of an
+// export among TOTP ones are skipped, each with a warning on stderr
+// naming it and why; an input holding HOTP accounts only is refused.
 func keysFromQR(ctx context.Context, e *env, input string) ([]*scanner.Key, error) {
 	res, err := scanner.ScanPath(ctx, input, e.stdin, scanner.Options{})
 	if err != nil {
@@ -29,12 +31,22 @@ func keysFromQR(ctx context.Context, e *env, input string) ([]*scanner.Key, erro
 	if len(keys) == 0 {
 		return nil, inputErr(fmt.Errorf("--qr %s: no otpauth key found (%s)", input, res.Status), hint)
 	}
+	var totp, skipped []*scanner.Key
 	for _, k := range keys {
-		if k.Type != "totp" {
-			return nil, inputErr(fmt.Errorf("--qr %s: account %q is %s, and this device holds TOTP accounts only", input, k.Account, k.Type), "")
+		if k.Type == "totp" {
+			totp = append(totp, k)
+		} else {
+			skipped = append(skipped, k)
 		}
 	}
-	return keys, nil
+	if len(totp) == 0 {
+		k := skipped[0]
+		return nil, inputErr(fmt.Errorf("--qr %s: account %q is %s, and this device holds TOTP accounts only", input, k.Label(), k.Type), "")
+	}
+	for _, k := range skipped {
+		fmt.Fprintf(e.stderr, "totpemu: warning: --qr %s: skipped account %q (%s, counter %d): this device holds TOTP accounts only\n", input, k.Label(), strings.ToUpper(k.Type), k.Counter)
+	}
+	return totp, nil
 }
 
 func errorMessages(fs []scanner.Finding) string {
