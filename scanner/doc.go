@@ -31,8 +31,11 @@
 //   - Images (image.go, decode*.go, luminance.go): DecodeImageBytes and
 //     DecodeImage find every QR code in an image with gozxing and report
 //     the facts a phone cares about (version, EC level, pixels per module,
-//     quiet zone). Bytes are capped, then the pixel count is checked with
-//     image.DecodeConfig before Decode; a decoder panic becomes an error.
+//     quiet zone). Bytes are capped, then the pixel count and the decoded
+//     size (pixels x bytes a pixel: 16-bit PNGs take 8) are checked with
+//     image.DecodeConfig before Decode, the decoded image is kept as gray
+//     only, and a decoder panic becomes an error: any accepted input scans
+//     in under 200 MB (TestScanPeakMemory).
 //     Luminance is read straight from the pixel buffer (a JPEG's Y plane
 //     is shared); the ladder (decode_ladder.go) goes plain, inverted (dark
 //     mode), try-harder, contrast-stretched, then a Lanczos 2x upscale of

@@ -17,9 +17,11 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	_ "image/gif"  // register GIF
 	_ "image/jpeg" // register JPEG
 	_ "image/png"  // register PNG
+	"runtime"
 	"time"
 
 	_ "golang.org/x/image/webp" // register WebP
@@ -29,7 +31,14 @@ import (
 const (
 	DefaultMaxBytes  int64 = 20 << 20   // 20 MiB of encoded image
 	DefaultMaxPixels       = 50_000_000 // 50 million pixels (e.g. 8660x5773)
-	DefaultTimeout         = 10 * time.Second
+	// DefaultMaxDecodedBytes caps the decoded pixels' memory: a small PNG
+	// can expand to gigabytes (7000x7000 at 16 bits a channel is 392 MB,
+	// over 800 MB in use while decoding). 96 MiB is an 8-bit RGBA image of
+	// 25 million pixels (a 6144x4096 screenshot), a 16-bit one of 12
+	// million, a gray one up to the pixel cap; with the gray copy the
+	// decoder works on, a scan stays under 200 MB.
+	DefaultMaxDecodedBytes int64 = 96 << 20
+	DefaultTimeout               = 10 * time.Second
 )
 
 // DecodeOptions bounds and shapes a decode. The zero value works.
@@ -44,6 +53,11 @@ type DecodeOptions struct {
 	// header (image.DecodeConfig) before the pixels are decoded. Zero means
 	// DefaultMaxPixels.
 	MaxPixels int
+	// MaxDecodedBytes refuses images whose decoded pixels would take more
+	// memory than this (width x height x the bytes a pixel of its colour
+	// model takes), checked from the header. Zero means
+	// DefaultMaxDecodedBytes.
+	MaxDecodedBytes int64
 	// Camera, when set, degrades the image before decoding: the codes are
 	// found in the image as given, framed (cropped to them plus ten
 	// modules), and the frame is passed through the camera; the QR results
@@ -57,6 +71,9 @@ func (o DecodeOptions) withDefaults() DecodeOptions {
 	}
 	if o.MaxPixels <= 0 {
 		o.MaxPixels = DefaultMaxPixels
+	}
+	if o.MaxDecodedBytes <= 0 {
+		o.MaxDecodedBytes = DefaultMaxDecodedBytes
 	}
 	return o
 }
@@ -123,6 +140,11 @@ func decodeRaster(name string, data []byte, opts DecodeOptions) (img image.Image
 	if err := checkPixels(cfg.Width, cfg.Height, opts.MaxPixels); err != nil {
 		return nil, fmt.Errorf("%s: %s %w", name, format, err)
 	}
+	bpp := bytesPerPixel(cfg.ColorModel)
+	if need := int64(cfg.Width) * int64(cfg.Height) * bpp; need > opts.MaxDecodedBytes {
+		return nil, fmt.Errorf("%s: %w: %s %dx%d at %d bytes a pixel decodes to %d MiB, the limit is %d MiB (save it as 8-bit or gray, or crop it)",
+			name, ErrTooLarge, format, cfg.Width, cfg.Height, bpp, need>>20, opts.MaxDecodedBytes>>20)
+	}
 	img, _, err = image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%s: decode %s: %w", name, format, err)
@@ -131,7 +153,36 @@ func decodeRaster(name string, data []byte, opts DecodeOptions) (img image.Image
 	if err := checkPixels(b.Dx(), b.Dy(), opts.MaxPixels); err != nil {
 		return nil, fmt.Errorf("%s: decoded %s %w", name, format, err)
 	}
+	// The decoder reads luminance only: keep a gray copy and let the
+	// decoded pixels go now, not after the whole ladder. For a big image,
+	// collect at once, or the heap would grow past twice its size first.
+	if _, ok := img.(*image.Gray); !ok {
+		img = grayOf(img)
+		if int64(b.Dx())*int64(b.Dy())*bpp > 32<<20 {
+			runtime.GC()
+		}
+	}
 	return img, nil
+}
+
+// bytesPerPixel is what a pixel of model takes once decoded (the image
+// package's types; JPEG's YCbCr counted at 4:4:4); unknown models count
+// as the widest, 8.
+func bytesPerPixel(model color.Model) int64 {
+	switch model {
+	case color.GrayModel, color.AlphaModel:
+		return 1
+	case color.Gray16Model, color.Alpha16Model:
+		return 2
+	case color.YCbCrModel:
+		return 3
+	case color.RGBAModel, color.NRGBAModel, color.CMYKModel, color.NYCbCrAModel:
+		return 4
+	}
+	if _, ok := model.(color.Palette); ok {
+		return 1
+	}
+	return 8
 }
 
 func checkPixels(w, h, maxPixels int) error {

@@ -63,6 +63,43 @@ func newLumaSource(img image.Image) *lumaSource {
 				out[x] = byte(l)
 			}
 		}
+	case *image.NRGBA64:
+		// 16-bit PNGs: the high byte of each channel (no per-pixel
+		// interface call: At boxes a colour per pixel, which for a
+		// 12-million-pixel image is a gigabyte of garbage).
+		s.pix = make([]byte, w*h)
+		for y := 0; y < h; y++ {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			out := s.pix[y*w : (y+1)*w]
+			for x := range out {
+				p := row[8*x : 8*x+8 : 8*x+8]
+				a := uint32(p[6])
+				l := luma8(p[0], p[2], p[4])
+				if a != 255 {
+					l = (l*a + 255*(255-a) + 127) / 255
+				}
+				out[x] = byte(l)
+			}
+		}
+	case *image.RGBA64:
+		s.pix = make([]byte, w*h)
+		for y := 0; y < h; y++ {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			out := s.pix[y*w : (y+1)*w]
+			for x := range out {
+				p := row[8*x : 8*x+8 : 8*x+8]
+				out[x] = clamp255(luma8(p[0], p[2], p[4]) + 255 - uint32(p[6]))
+			}
+		}
+	case *image.Gray16:
+		s.pix = make([]byte, w*h)
+		for y := 0; y < h; y++ {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			out := s.pix[y*w : (y+1)*w]
+			for x := range out {
+				out[x] = row[2*x]
+			}
+		}
 	case *image.Paletted:
 		var table [256]byte
 		for i := range table {

@@ -19,6 +19,9 @@ func TestLumaSourceMatchesGrayModel(t *testing.T) {
 	nrgba := image.NewNRGBA(rgba.Rect)
 	gray := image.NewGray(rgba.Rect)
 	rgba64 := image.NewRGBA64(rgba.Rect)
+	nrgba64 := image.NewNRGBA64(rgba.Rect)
+	gray16 := image.NewGray16(rgba.Rect)
+	cmyk := image.NewCMYK(rgba.Rect)
 	pal := make(color.Palette, 0, w*h)
 	paletted := image.NewPaletted(rgba.Rect, nil)
 	for y := 0; y < h; y++ {
@@ -27,6 +30,9 @@ func TestLumaSourceMatchesGrayModel(t *testing.T) {
 			nrgba.Set(x, y, c)
 			gray.Set(x, y, c)
 			rgba64.Set(x, y, c)
+			nrgba64.Set(x, y, c)
+			gray16.Set(x, y, c)
+			cmyk.Set(x, y, c)
 			pal = append(pal, c)
 		}
 	}
@@ -38,7 +44,8 @@ func TestLumaSourceMatchesGrayModel(t *testing.T) {
 		name string
 		img  image.Image
 	}{
-		{"rgba", rgba}, {"nrgba", nrgba}, {"gray", gray}, {"rgba64-fallback", rgba64}, {"paletted", paletted},
+		{"rgba", rgba}, {"nrgba", nrgba}, {"gray", gray}, {"rgba64", rgba64}, {"nrgba64", nrgba64}, {"gray16", gray16},
+		{"cmyk-fallback", cmyk}, {"paletted", paletted},
 		{"rgba-subimage", rgba.SubImage(image.Rect(2, 1, 6, 4))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
