@@ -13,8 +13,11 @@
 //     name: PNG/JPEG/GIF/WebP bytes, a base64 PNG as the cloud APIs return
 //     QRCodePNG, a data:image/...;base64, URL, an HTML page whose <img>
 //     embeds one, a JSON response with QRCodePNG and Base32StringSeed
-//     (Alibaba Cloud, AWS) or qr_png and secret (the reference console), or
-//     otpauth text. Sizes are capped before anything is decoded; every
+//     (Alibaba Cloud, AWS) or qr_png and secret (the reference console), a
+//     code drawn as terminal text (input_terminal.go: blocks, half blocks,
+//     ## and ANSI colours, found inside a CI log too, rendered to a bitmap
+//     as drawn and as its negative), or otpauth text. Sizes are capped
+//     before anything is decoded; every
 //     refusal wraps ErrUnreadable or ErrTooLarge and names the input.
 //   - Payloads: ParseURI (otpauth.go) parses an otpauth:// URI per Google's
 //     Key Uri Format and lints it, trusting nothing (unlike pquerna/otp's

@@ -26,6 +26,9 @@ const (
 	FormHTML    Form = "html"     // an HTML page whose <img> embeds a data: URL
 	FormJSON    Form = "json"     // an API response with QRCodePNG and Base32StringSeed
 	FormText    Form = "text"     // otpauth:// or otpauth-migration:// text, one per line
+	// FormTerminal is a code drawn with block characters (google-
+	// authenticator, qrencode -t UTF8|ASCII|ANSI), alone or in a CI log.
+	FormTerminal Form = "terminal"
 )
 
 // ErrUnreadable is wrapped by every error about an input that cannot be
@@ -38,6 +41,10 @@ type source struct {
 	name  string
 	image []byte
 	text  string
+	// alts are renderings of one terminal block under both readings of
+	// the terminal's default colours; ScanInput keeps the one that
+	// decodes as image.
+	alts [][]byte
 }
 
 // parsed is an input split into the things to scan.
@@ -159,6 +166,15 @@ func detect(name string, data []byte, opts Options) (*parsed, error) {
 		return nil, fmt.Errorf("%s: %w: SVG is not a raster image; render it to PNG first", name, ErrUnreadable)
 	case strings.HasPrefix(lower, "<"):
 		return parseHTML(name, text, opts)
+	}
+	// Untrimmed: a block's first row may start with light modules.
+	if p, ok, err := parseTerminal(name, strings.TrimPrefix(string(data), "\ufeff")); ok || err != nil {
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w: terminal QR text: %w", name, ErrUnreadable, err)
+		}
+		return p, nil
+	}
+	switch {
 	case strings.HasPrefix(lower, "otpauth://"), strings.HasPrefix(lower, "otpauth-migration://"):
 		return parseText(name, text), nil
 	case looksBase64(text):
@@ -170,7 +186,7 @@ func detect(name string, data []byte, opts Options) (*parsed, error) {
 	case !strings.ContainsAny(text, "\n") && hasScheme(text):
 		return parseText(name, text), nil
 	}
-	return nil, fmt.Errorf("%s: %w: not an image, base64 image, data: URL, HTML page, JSON response or otpauth text", name, ErrUnreadable)
+	return nil, fmt.Errorf("%s: %w: not an image, base64 image, data: URL, HTML page, JSON response, terminal QR text or otpauth text", name, ErrUnreadable)
 }
 
 // validPrefix cuts a possibly split UTF-8 sequence off the end of head.

@@ -216,6 +216,9 @@ func ScanInput(ctx context.Context, name string, data []byte, opts Options) (*In
 			continue
 		}
 		images++
+		if len(src.alts) > 0 {
+			src.image = pickAlt(ctx, src, opts.Decode)
+		}
 		qrs, err := decodeSource(ctx, src, opts.Decode)
 		if errors.Is(err, ErrNoCode) {
 			continue
@@ -295,6 +298,19 @@ func ScanInput(ctx context.Context, name string, data []byte, opts Options) (*In
 // are those the camera reads, but their facts (module size, quiet zone,
 // bounds) are those of the image as given, on which the image rules are
 // meant to judge; a code only the camera reads keeps the camera's facts.
+// pickAlt returns the first of a terminal block's renderings that
+// decodes (the first when none does).
+func pickAlt(ctx context.Context, src source, opts DecodeOptions) []byte {
+	plain := opts
+	plain.Camera = nil
+	for _, alt := range src.alts {
+		if qrs, err := DecodeImageBytes(ctx, src.name, alt, plain); err == nil && len(qrs) > 0 {
+			return alt
+		}
+	}
+	return src.alts[0]
+}
+
 func decodeSource(ctx context.Context, src source, opts DecodeOptions) ([]QR, error) {
 	if opts.Camera == nil {
 		return DecodeImageBytes(ctx, src.name, src.image, opts)

@@ -23,6 +23,12 @@ func TestExampleInputsExist(t *testing.T) {
 		if strings.HasPrefix(l, "$ totpemu ") {
 			lines = append(lines, "README: "+l)
 		}
+		// and the commands quoted in text and tables
+		for _, part := range strings.Split(l, "`")[1:] {
+			if strings.HasPrefix(part, "totpemu ") {
+				lines = append(lines, "README: "+part)
+			}
+		}
 	}
 	for _, c := range commands {
 		for _, l := range strings.Split(c.usage, "\n") {

@@ -30,7 +30,10 @@ An INPUT is read from its content, whatever its name: a PNG, JPEG, GIF or
 WebP image; - for stdin; the base64 PNG an API returns (QRCodePNG); a
 data:image/...;base64, URL; an HTML page whose <img> embeds one; a JSON
 response of CreateVirtualMFADevice (Alibaba Cloud, AWS: QRCodePNG and
-Base32StringSeed, whose secrets must then agree); or otpauth text.
+Base32StringSeed, whose secrets must then agree); a code drawn as text
+(google-authenticator, qrencode -t UTF8|ASCII|ANSI, npm qrcode's terminal
+output: blocks, half blocks, ## or ANSI colours), alone or in a CI log;
+or otpauth text.
 
 Flags:
   --format FORMAT        text (default), json or junit (JUnit XML: a test
@@ -69,6 +72,8 @@ Examples:
   totpemu scan scanner/testdata/corpus/console-1920x1080-dark-half.png
   totpemu scan --format junit --out scan.xml scanner/testdata/corpus/*.png
   aliyun ram CreateVirtualMFADevice --VirtualMFADeviceName alice | totpemu scan -
+  qrencode -t UTF8 'otpauth://totp/Ex:alice?secret=JBSWY3DPEHPK3PXP' | totpemu scan -
+  totpemu scan scanner/testdata/terminal/ci-log-two-codes.txt
   totpemu scan --expect-issuer Example --expect-account alice@example.com scanner/testdata/inputs/console.html
   totpemu scan --strict --format json scanner/testdata/inputs/alibaba-create-virtual-mfa-device.json
   totpemu scan --camera budget-phone --min-margin px=2,tilt=30 scanner/testdata/inputs/qrencode.png
@@ -236,7 +241,7 @@ func unreadableHint(err error) string {
 	if errors.Is(err, scanner.ErrTooLarge) {
 		return "the input is over the size limit; crop or shrink the image"
 	}
-	return "give a PNG, JPEG, GIF or WebP image, a base64 PNG, a data: URL, an HTML page, a JSON API response or otpauth text"
+	return "give a PNG, JPEG, GIF or WebP image, a base64 PNG, a data: URL, an HTML page, a JSON API response, a code drawn as terminal text, or otpauth text"
 }
 
 // failed reports whether findings make the check fail.
