@@ -12,8 +12,11 @@
 //   - Inputs (input*.go): the form is detected from the content, never the
 //     name: PNG/JPEG/GIF/WebP bytes, a base64 PNG as the cloud APIs return
 //     QRCodePNG, a data:image/...;base64, URL, an HTML page whose <img>
-//     embeds one, a JSON response with QRCodePNG and Base32StringSeed
-//     (Alibaba Cloud, AWS) or qr_png and secret (the reference console), a
+//     embeds one or links to a file of a saved page (input_html.go: read
+//     from Options.BaseDir and never outside it; remote images are named,
+//     never fetched), a JSON response with QRCodePNG and Base32StringSeed
+//     (Alibaba Cloud, AWS) or qr_png and secret (the reference console),
+//     also after the HTTP headers curl -i saves with it, a
 //     code drawn as terminal text (input_terminal.go: blocks, half blocks,
 //     ## and ANSI colours, found inside a CI log too, rendered to a bitmap
 //     as drawn and as its negative), or otpauth text. Sizes are capped

@@ -136,6 +136,23 @@ func otherFormat(data []byte) string {
 
 // detect splits an input into what to scan, from its content alone.
 func detect(name string, data []byte, opts Options) (*parsed, error) {
+	// An answer saved with its HTTP headers (curl -i; a 100 Continue
+	// before the final one): the body is the input.
+	headers := bytes.HasPrefix(data, []byte("HTTP/"))
+	for k := 0; k < 4 && bytes.HasPrefix(data, []byte("HTTP/")); k++ {
+		i := bytes.Index(data, []byte("\r\n\r\n"))
+		n := 4
+		if j := bytes.Index(data, []byte("\n\n")); j >= 0 && (i < 0 || j < i) {
+			i, n = j, 2
+		}
+		if i < 0 {
+			return nil, fmt.Errorf("%s: %w: HTTP headers without a body", name, ErrUnreadable)
+		}
+		data = data[i+n:]
+	}
+	if headers && len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("%s: %w: HTTP headers without a body", name, ErrUnreadable)
+	}
 	if f := rasterFormat(data); f != "" {
 		return &parsed{form: FormImage, sources: []source{{name: name, image: data}}}, nil
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -36,6 +37,11 @@ type Options struct {
 	// MarginSeed seeds the noise of the margin sweeps when Decode.Camera
 	// is not set (whose Seed is used otherwise). Zero means 1.
 	MarginSeed int64
+	// BaseDir is where the relative <img src> of an HTML input are read
+	// from (a page saved with its page_files/ folder); the files must lie
+	// inside it. ScanPath sets it to a file input's directory; empty means
+	// linked images are not read. Remote images are never fetched.
+	BaseDir string
 }
 
 // Status is the overall shape of what an input held.
@@ -348,6 +354,8 @@ func ScanPath(ctx context.Context, path string, stdin io.Reader, opts Options) (
 	name := path
 	if path == "-" {
 		name = "stdin"
+	} else if opts.BaseDir == "" {
+		opts.BaseDir = filepath.Dir(path)
 	}
 	return ScanInput(ctx, name, data, opts)
 }

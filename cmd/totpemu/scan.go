@@ -28,9 +28,11 @@ QR facts and the findings.
 
 An INPUT is read from its content, whatever its name: a PNG, JPEG, GIF or
 WebP image; - for stdin; the base64 PNG an API returns (QRCodePNG); a
-data:image/...;base64, URL; an HTML page whose <img> embeds one; a JSON
-response of CreateVirtualMFADevice (Alibaba Cloud, AWS: QRCodePNG and
-Base32StringSeed, whose secrets must then agree); a code drawn as text
+data:image/...;base64, URL; an HTML page whose <img> embeds one, or a saved
+page whose <img> links to a file in its folder (page_files/qr.png; remote
+images are never fetched); a JSON response of CreateVirtualMFADevice
+(Alibaba Cloud, AWS: QRCodePNG and Base32StringSeed, whose secrets must
+then agree), also saved with its HTTP headers (curl -i); a code drawn as text
 (google-authenticator, qrencode -t UTF8|ASCII|ANSI, npm qrcode's terminal
 output: blocks, half blocks, ## or ANSI colours), alone or in a CI log;
 or otpauth text.
@@ -74,6 +76,8 @@ Examples:
   aliyun ram CreateVirtualMFADevice --VirtualMFADeviceName alice | totpemu scan -
   qrencode -t UTF8 'otpauth://totp/Ex:alice?secret=JBSWY3DPEHPK3PXP' | totpemu scan -
   totpemu scan scanner/testdata/terminal/ci-log-two-codes.txt
+  totpemu scan scanner/testdata/inputs/saved-page.html
+  curl -si -X POST https://console.example/api/mfa | totpemu scan -
   totpemu scan --expect-issuer Example --expect-account alice@example.com scanner/testdata/inputs/console.html
   totpemu scan --strict --format json scanner/testdata/inputs/alibaba-create-virtual-mfa-device.json
   totpemu scan --camera budget-phone --min-margin px=2,tilt=30 scanner/testdata/inputs/qrencode.png
