@@ -303,7 +303,7 @@ func (s *Server) bindDevice(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if s.answer(w, d, s.check(d, true, codes...)) {
+	if s.answer(w, d, s.check(r.Context(), d, true, codes...)) {
 		writeJSON(w, http.StatusOK, map[string]any{"serial": d.serial, "bound": true})
 	}
 }
@@ -324,7 +324,7 @@ func (s *Server) verifyDevice(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if s.answer(w, d, s.check(d, false, *req.Code)) {
+	if s.answer(w, d, s.check(r.Context(), d, false, *req.Code)) {
 		writeJSON(w, http.StatusOK, verifyResponse{Serial: d.serial, Result: "accepted"})
 	}
 }
@@ -361,5 +361,5 @@ func (s *Server) deleteDevice(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "lab": s.lab != nil})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "lab": s.lab != nil, "flaws": s.opts.Flaws.Names()})
 }

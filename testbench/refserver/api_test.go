@@ -100,7 +100,7 @@ func TestDevices(t *testing.T) {
 		t.Errorf("GET /api/v1/nosuch: status %d %q, want 404 not_found", w.Code, errorCode(w))
 	}
 	w := f.do("GET", "/healthz", "")
-	if w.Code != http.StatusOK || strings.TrimSpace(w.Body.String()) != `{"lab":false,"status":"ok"}` {
+	if w.Code != http.StatusOK || strings.TrimSpace(w.Body.String()) != `{"flaws":[],"lab":false,"status":"ok"}` {
 		t.Errorf("healthz: %d %s", w.Code, w.Body)
 	}
 }

@@ -53,6 +53,7 @@ func (c *console) routes(mux *http.ServeMux) {
 type view struct {
 	Title     string
 	Lab       bool
+	Flaws     string // "" when none, else Flaws.String()
 	ServerNow string
 	CSRF      string
 	User      string
@@ -77,6 +78,9 @@ func (c *console) render(w http.ResponseWriter, status int, page string, se *ses
 	v.DemoUser, v.DemoPass = DemoUser, DemoPassword
 	v.Digits, v.BindCodes, v.Issuer, v.MFASerial = o.Digits, o.BindCodes, o.Issuer, c.ss.mfaSerial
 	v.Policy = o.Policy()
+	if o.Flaws.Any() {
+		v.Flaws = o.Flaws.String()
+	}
 	var buf bytes.Buffer
 	if err := c.pages[page].Execute(&buf, v); err != nil {
 		http.Error(w, "template "+page+": "+err.Error(), http.StatusInternalServerError)
@@ -197,7 +201,7 @@ func (c *console) signinMFA(w http.ResponseWriter, r *http.Request) {
 		c.render(w, http.StatusBadRequest, "signin_mfa", se, view{Title: "Multi-factor authentication", Error: c.malformedMsg()})
 		return
 	}
-	if msg, status := c.verdictMsg(c.s.check(d, false, code)); msg != "" {
+	if msg, status := c.verdictMsg(c.s.check(r.Context(), d, false, code)); msg != "" {
 		c.render(w, status, "signin_mfa", se, view{Title: "Multi-factor authentication", Error: msg})
 		return
 	}
@@ -293,7 +297,7 @@ func (c *console) bind(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if msg, status := c.verdictMsg(c.s.check(d, true, codes...)); msg != "" {
+	if msg, status := c.verdictMsg(c.s.check(r.Context(), d, true, codes...)); msg != "" {
 		c.render(w, status, "enroll", se, c.enrollView(se, msg))
 		return
 	}

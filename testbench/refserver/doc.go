@@ -17,7 +17,7 @@
 //	POST   /api/v1/devices/{serial}/bind   {"code1", "code2"} (two consecutive codes), or {"code"} when BindCodes is 1
 //	POST   /api/v1/devices/{serial}/verify {"code"}
 //	DELETE /api/v1/devices/{serial}
-//	GET    /healthz                        {"status": "ok", "lab": BOOL}
+//	GET    /healthz                        {"status": "ok", "lab": BOOL, "flaws": [NAME...]}
 //	GET    /api/v1/lab/clock               lab mode only: {"now": RFC3339Nano, "unix_ms": N, "running": BOOL}
 //	POST   /api/v1/lab/clock               lab mode only: {"set": RFC3339Nano} | {"advance": "30s"} | {"unix_ms": N} | {"run": true}
 //
@@ -37,13 +37,40 @@
 // Sessions are HttpOnly, SameSite=Strict cookies; forms carry a CSRF token.
 // Element ids the browser test relies on: username, password, signin,
 // enable-mfa, qr, scan-failed, manual-account, manual-key, code1, code2,
-// next, notice, error, signout, code (MFA sign-in), submit, lab-banner.
+// next, notice, error, signout, code (MFA sign-in), submit, lab-banner,
+// flaws-banner.
 //
 // Policies are Options fields (see DefaultOptions): the window, replay by
 // step (compare-and-set per device), by code or none, lockout after N
-// consecutive refusals, the server's own clock offset, resync (RFC 6238
-// section 6: after a success the window is centred on the device's offset),
-// digits, algorithm, period, secret size and how many codes binding takes.
+// consecutive refusals, whether a refused replay counts as one
+// (ReplayCountsAsFailure, default off: a code that matches a step but is
+// refused by the replay policy is not a failure, so a burst of replayed
+// codes cannot lock the real user out), the server's own clock offset,
+// resync (RFC 6238 section 6: after a success the window is centred on
+// the device's offset), digits, algorithm, period, secret size and how
+// many codes binding takes.
+//
+// Verifying (verify.go): check is admit (deleted, locked, bound), judge
+// (match the window; matched, replayed or wrong) and accept or refuse,
+// all under the device's mutex.
+//
+// Flaws (flaws.go, Options.Flaws, "totpemu serve --lab --flaw NAME") are
+// deliberate bugs, each found in real servers, so the bench's security
+// probes can be tested against a console known to have them: refused
+// without Lab, named in Policy, in /healthz and in a banner on every page.
+// TOCTOUReplay judges the codes against the replay state, releases the
+// device's mutex for Flaws.Pause (default 1 ms, at most 1 s) and records
+// the use after: concurrent submissions of one code are all accepted.
+// LockoutRace checks the lock, releases the mutex for the pause (the slow
+// verify), then judges and counts the failure: a burst of wrong codes is
+// evaluated beyond the lockout count and a right code in it accepted.
+// BindReuse does not record the bind's codes as used, so they sign in.
+// The race flaws are real races (checkRacy), not simulated answers; the
+// pause is real time (clock.System's Wait) even on a lab clock. They race
+// over the JSON API; the web console's forms are serialised by its
+// session lock. Without flaws the check is the atomic one above, with no
+// pause. AddFlaw parses the CLI's names (FlawNames), "replay-counts"
+// setting ReplayCountsAsFailure.
 //
 // Time: Options.Clock is the server's true clock; codes are checked at
 // Now(), which adds Options.ClockOffset. In lab mode the true clock is a
@@ -61,7 +88,8 @@
 // as 127.0.0.1:0 and returns a Running with its URL and Close (the test
 // bench's embedded console).
 //
-// Tests: handler table tests on a manual clock for each policy; the
+// Tests: handler table tests on a manual clock for each policy; each flaw
+// against the correct console in concurrent bursts (flaws_test.go); the
 // console's flow with a cookie-keeping client; slow headers and graceful
 // shutdown in a synctest bubble; a browser test in real Chromium
 // (browser_test.go, package refserver_test, the only place the emulator

@@ -95,6 +95,18 @@ type Options struct {
 	// Lab adds GET and POST /api/v1/lab/clock, which read and set the
 	// server's true clock, and a banner on the console's pages.
 	Lab bool
+
+	// Flaws are deliberate bugs for testing the bench's security probes
+	// (lab only: any flaw without Lab is an error). The zero value is the
+	// correct console.
+	Flaws Flaws
+
+	// ReplayCountsAsFailure: a refused replay (a code that matched a step
+	// of the window but is refused by the replay policy) counts as a
+	// failed attempt towards the lockout, so a burst of replayed codes
+	// locks the real user out. Default false: a replay is refused without
+	// counting. This is a policy, allowed without Lab.
+	ReplayCountsAsFailure bool
 }
 
 // DefaultOptions returns the options of the usual server: window 1 back and
@@ -154,6 +166,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Issuer == "" {
 		o.Issuer = d.Issuer
 	}
+	if o.Flaws.races() && o.Flaws.Pause == 0 {
+		o.Flaws.Pause = DefaultFlawPause
+	}
 	o.Algorithm = strings.ToUpper(o.Algorithm)
 	switch {
 	case o.WindowBack < 0 || o.WindowBack > maxWindow:
@@ -184,6 +199,10 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("bind codes %d: want 1 or 2", o.BindCodes)
 	case len(o.Issuer) > maxIssuerBytes || !validLabelPart(o.Issuer):
 		return o, fmt.Errorf("issuer %q: want at most %d bytes of printable UTF-8 without ':'", o.Issuer, maxIssuerBytes)
+	case o.Flaws.Pause < 0 || o.Flaws.Pause > MaxFlawPause:
+		return o, fmt.Errorf("flaw pause %v: want 0 (%v) to %v", o.Flaws.Pause, DefaultFlawPause, MaxFlawPause)
+	case o.Flaws.Any() && !o.Lab:
+		return o, fmt.Errorf("flaws %s: deliberate bugs are for the lab only: turn on Lab (--lab)", strings.Join(o.Flaws.Names(), ", "))
 	}
 	return o, nil
 }
@@ -212,8 +231,14 @@ func (o Options) Policy() string {
 	}
 	s := fmt.Sprintf("window %s, replay %s, lockout %s, clock offset %v, %d digits, %s, %d s, %d-byte secrets, bind with %d code(s), resync %t",
 		o.WindowText(), o.Replay, lock, o.ClockOffset, o.Digits, o.Algorithm, o.Period, o.SecretBytes, o.BindCodes, o.Resync)
+	if o.ReplayCountsAsFailure {
+		s += ", replays count as failures"
+	}
 	if o.Lab {
 		s += ", LAB MODE (clock settable over HTTP)"
+	}
+	if o.Flaws.Any() {
+		s += ", DELIBERATELY FLAWED: " + o.Flaws.String()
 	}
 	return s
 }

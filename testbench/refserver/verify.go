@@ -1,6 +1,7 @@
 package refserver
 
 import (
+	"context"
 	"crypto/subtle"
 	"fmt"
 	"math"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
+	"github.com/totpemu/totpemu/clock"
 )
 
 // outcome is the verdict on a bind or verify request.
@@ -108,29 +110,107 @@ func wellFormed(code string, digits int) bool {
 // to bind it (bind set) with one code or two consecutive ones. It is a
 // compare-and-set on d's state: lock, bound flag, last step, used codes,
 // drift and failure count change together under d.mu. The codes must be
-// well formed already.
-func (s *Server) check(d *device, bind bool, codes ...string) verdict {
+// well formed already. With a race flaw (Options.Flaws) it is checkRacy,
+// which is not atomic on purpose; ctx is only for its pause.
+func (s *Server) check(ctx context.Context, d *device, bind bool, codes ...string) verdict {
+	if s.opts.Flaws.races() {
+		return s.checkRacy(ctx, d, bind, codes)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := s.Now()
+	if v, ok := s.admit(d, bind, now); !ok {
+		return v
+	}
+	j, match, cur := s.judge(d, now, codes)
+	if j != matched {
+		return s.refuse(d, now, j)
+	}
+	return s.accept(d, bind, match, cur, codes)
+}
+
+// checkRacy is check with the race flaws, deliberately not atomic: d.mu
+// is released for Flaws.Pause, a real pause (the lab clock is virtual),
+// between the time of check and the time of use.
+//
+//   - TOCTOUReplay: the codes are judged against the replay state before
+//     the pause and their use recorded after it, so concurrent submissions
+//     of one code all pass the check before any records the use. Refusals
+//     are counted before the pause, as check does (unless LockoutRace).
+//   - LockoutRace: the lock is checked before the pause (the slow verify)
+//     and the failure counted after it, so a burst of wrong codes all pass
+//     the lock check before the count reaches Lockout. Alone, the codes
+//     are judged and recorded after the pause, atomically: no replay race.
+func (s *Server) checkRacy(ctx context.Context, d *device, bind bool, codes []string) verdict {
+	f := s.opts.Flaws
+	d.mu.Lock()
+	now := s.Now()
+	if v, ok := s.admit(d, bind, now); !ok {
+		d.mu.Unlock()
+		return v
+	}
+	var j judgement
+	var match, cur int64
+	if f.TOCTOUReplay {
+		j, match, cur = s.judge(d, now, codes)
+		if j != matched && !f.LockoutRace {
+			v := s.refuse(d, now, j)
+			d.mu.Unlock()
+			return v
+		}
+	}
+	d.mu.Unlock()
+	_ = clock.System{}.Wait(ctx, f.pause()) // a done ctx only shortens the gap
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.deleted {
 		return verdict{outcome: gone}
 	}
-	now := s.Now()
+	if !f.TOCTOUReplay {
+		j, match, cur = s.judge(d, now, codes)
+	}
+	if j != matched {
+		return s.refuse(d, now, j)
+	}
+	return s.accept(d, bind, match, cur, codes)
+}
+
+// admit checks d's state before its codes are judged at now: deleted,
+// locked (an expired lock is lifted and the count reset), bound. It
+// reports false with the verdict to answer. d.mu must be held.
+func (s *Server) admit(d *device, bind bool, now time.Time) (verdict, bool) {
+	if d.deleted {
+		return verdict{outcome: gone}, false
+	}
 	if !d.lockedUntil.IsZero() {
 		if now.Before(d.lockedUntil) {
-			return verdict{outcome: locked, retryAfter: d.lockedUntil.Sub(now)}
+			return verdict{outcome: locked, retryAfter: d.lockedUntil.Sub(now)}, false
 		}
 		d.lockedUntil = time.Time{}
 		d.failures = 0
 	}
 	if bind && d.bound {
-		return verdict{outcome: alreadyBound}
+		return verdict{outcome: alreadyBound}, false
 	}
 	if !bind && !d.bound {
-		return verdict{outcome: notBound}
+		return verdict{outcome: notBound}, false
 	}
+	return verdict{}, true
+}
 
-	cur := s.stepOf(now)
+// judgement is what codes are to a device at an instant.
+type judgement int
+
+const (
+	wrong    judgement = iota // no step of the window has them
+	replayed                  // a step has them, but the replay policy refuses it
+	matched                   // accepted at a step
+)
+
+// judge matches codes against d's window at now: matched at step match,
+// replayed or wrong; cur is now's step. d.mu must be held.
+func (s *Server) judge(d *device, now time.Time, codes []string) (j judgement, match, cur int64) {
+	cur = s.stepOf(now)
 	lo, hi := s.window(now)
 	lo, hi = lo+d.drift, hi+d.drift
 	if s.opts.Replay == ReplayCode {
@@ -138,7 +218,7 @@ func (s *Server) check(d *device, bind bool, codes ...string) verdict {
 	}
 	// Every step of the window is computed and compared, matched or not,
 	// so the time taken does not depend on where a code matched.
-	match, found := int64(0), false
+	found, replay := false, false
 	var prev string
 	prevOK := false
 	if len(codes) == 2 {
@@ -154,30 +234,55 @@ func (s *Server) check(d *device, bind bool, codes ...string) verdict {
 			hit = hit && first
 			prev, prevOK = c, ok
 		}
-		if hit && !found && s.admissible(d, k, codes) {
-			match, found = k, true
+		if hit && !found {
+			if s.admissible(d, k, codes) {
+				match, found = k, true
+			} else {
+				replay = true
+			}
 		}
 	}
-	if len(codes) == 2 && codes[0] == codes[1] {
-		found = false // a repeated code is never two consecutive ones
+	switch {
+	case len(codes) == 2 && codes[0] == codes[1]:
+		return wrong, 0, cur // a repeated code is never two consecutive ones
+	case found:
+		return matched, match, cur
+	case replay:
+		return replayed, 0, cur
 	}
-	if !found {
+	return wrong, 0, cur
+}
+
+// refuse answers a refusal and counts it towards the lockout: a wrong
+// code always, a replay when Options.ReplayCountsAsFailure. d.mu must be
+// held.
+func (s *Server) refuse(d *device, now time.Time, j judgement) verdict {
+	if j == wrong || s.opts.ReplayCountsAsFailure {
 		d.failures++
 		if s.opts.Lockout > 0 && d.failures >= s.opts.Lockout {
 			d.lockedUntil = now.Add(s.opts.LockoutFor)
 			d.failures = 0
 		}
-		return verdict{outcome: rejected}
 	}
+	return verdict{outcome: rejected}
+}
+
+// accept records codes accepted at step match (cur is the step of the
+// check's instant): the count reset, the device bound, the use recorded
+// for the replay policy (not for a bind with Flaws.BindReuse), the drift
+// with Resync. d.mu must be held.
+func (s *Server) accept(d *device, bind bool, match, cur int64, codes []string) verdict {
 	d.failures = 0
 	d.bound = true
-	d.hasLast, d.lastStep = true, match
-	if s.opts.Replay == ReplayCode {
-		if d.used == nil {
-			d.used = map[string]int64{}
-		}
-		for i, c := range codes {
-			d.used[c] = match - int64(len(codes)-1-i)
+	if !bind || !s.opts.Flaws.BindReuse {
+		d.hasLast, d.lastStep = true, match
+		if s.opts.Replay == ReplayCode {
+			if d.used == nil {
+				d.used = map[string]int64{}
+			}
+			for i, c := range codes {
+				d.used[c] = match - int64(len(codes)-1-i)
+			}
 		}
 	}
 	if s.opts.Resync {
