@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -88,6 +89,31 @@ Flags:
                              bench puts it back as it found it; the pages
                              say so
                              e.g. --lab
+  --replay-counts-as-failure
+                           a refused replay (a code that matched a step but
+                             is refused by --replay) counts as a failed
+                             attempt towards --lockout, so a burst of
+                             replayed codes locks the user out (default:
+                             a replay is refused without counting)
+                             e.g. --replay-counts-as-failure
+  --flaw NAME[:PAUSE]      a deliberate bug, to test the bench's security
+                             probes against a server known to have it; with
+                             --lab only; repeatable; a warning line and a
+                             banner on the pages say so:
+                             toctou-replay  the replay check and the record
+                                            of the use are two steps with a
+                                            pause between them: concurrent
+                                            submissions of one code are all
+                                            accepted
+                             lockout-race   failures are counted after a
+                                            pause, outside the lock: a burst
+                                            of wrong codes is evaluated
+                                            beyond --lockout
+                             bind-reuse     the codes that bound a device
+                                            are accepted again at login
+                             PAUSE is the race flaws' gap, 0 to 1s (default
+                             1ms), shared by both
+                             e.g. --lab --flaw toctou-replay:5ms --flaw bind-reuse
 
 The console's demo user is "demo" with password "demo-password".
 
@@ -100,6 +126,7 @@ Examples:
   totpemu serve --replay code --lockout 0
   totpemu serve --lab --clock-offset=-90s --resync
   totpemu serve --window-seconds-back 15s --window-seconds-forward 0s
+  totpemu serve --lab --flaw toctou-replay --flaw lockout-race
 `,
 		run:      runServe,
 		graceful: true,
@@ -127,6 +154,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	resync := fs.Bool("resync", false, "")
 	issuer := fs.String("issuer", d.Issuer, "")
 	lab := fs.Bool("lab", false, "")
+	replayCounts := fs.Bool("replay-counts-as-failure", false, "")
+	flaws := fs.StringArray("flaw", nil, "")
 	if err := parse(e, c, fs, args); err != nil {
 		return err
 	}
@@ -166,6 +195,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			return usageErr(hint, "serve: %s %v: want %s", ch.flag, ch.val, ch.want)
 		}
 	}
+	var flawed refserver.Options // what the --flaw values set
+	for _, name := range *flaws {
+		if err := flawed.AddFlaw(name); err != nil {
+			return usageErr(`run "totpemu serve --help" for the flaws`, "serve: --flaw: %v", err)
+		}
+	}
+	if flawed.Flaws.Any() && !*lab {
+		return usageErr("add --lab: the flaws are deliberate bugs, for testing the bench only",
+			"serve: --flaw %s needs --lab", strings.Join(flawed.Flaws.Names(), ", "))
+	}
 	if _, port, err := net.SplitHostPort(*addr); err != nil {
 		return usageErr(hint, "serve: --addr %q: want HOST:PORT such as 127.0.0.1:8080", *addr)
 	} else if n, err := strconv.Atoi(port); port == "" || err != nil || n < 0 || n > 65535 {
@@ -181,6 +220,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Digits:      *digits, Algorithm: *alg, Period: *period,
 		SecretBytes: *secretBytes, BindCodes: *bindCodes,
 		Resync: *resync, Issuer: *issuer, Lab: *lab,
+		ReplayCountsAsFailure: *replayCounts || flawed.ReplayCountsAsFailure,
+		Flaws:                 flawed.Flaws,
 	}
 	srv, err := refserver.New(opts)
 	if err != nil {
@@ -191,6 +232,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "totpemu: serving the reference console on http://%s/ (%s)\n", a, srv.Options().Policy())
 		if *lab {
 			fmt.Fprintf(e.stderr, "totpemu: lab mode is on: anyone who can reach http://%s/api/v1/lab/clock can set this server's clock\n", a)
+		}
+		if f := srv.Options().Flaws; f.Any() {
+			fmt.Fprintf(e.stderr, "totpemu: warning: deliberately flawed console: %s — for testing the bench only\n", f)
 		}
 	}
 	err = refserver.ListenAndServe(ctx, *addr, srv, refserver.HTTPOptions{}, ready)

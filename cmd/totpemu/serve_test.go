@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -173,4 +174,77 @@ func startInFlight(t *testing.T, addr, body string) (net.Conn, *bufio.Reader) {
 		t.Fatalf("before the body: status %d, want 100 Continue", r.StatusCode)
 	}
 	return c, br
+}
+
+// TestServeFlaws runs "totpemu serve --lab" with flaws: the startup line
+// stays first and names them, a warning line follows, /healthz lists them,
+// and --replay-counts-as-failure and --flaw replay-counts are the same
+// policy, allowed without --lab.
+func TestServeFlaws(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		policy  []string // in the startup line
+		warning string   // "" for none
+		flaws   []string // in /healthz
+	}{
+		{[]string{"--lab", "--flaw", "toctou-replay:5ms", "--flaw", "lockout-race", "--flaw", "bind-reuse"},
+			[]string{"DELIBERATELY FLAWED: toctou-replay (5ms pause), lockout-race, bind-reuse"},
+			"totpemu: warning: deliberately flawed console: toctou-replay (5ms pause), lockout-race, bind-reuse — for testing the bench only",
+			[]string{"toctou-replay", "lockout-race", "bind-reuse"}},
+		{[]string{"--replay-counts-as-failure"}, []string{"replays count as failures"}, "", []string{}},
+		{[]string{"--flaw", "replay-counts"}, []string{"replays count as failures"}, "", []string{}},
+		{nil, nil, "", []string{}},
+	} {
+		ctx, cancel := context.WithCancel(t.Context())
+		pr, pw := io.Pipe()
+		e := newEnv(strings.NewReader(""), io.Discard, pw, func(string) string { return "" })
+		exit := make(chan int, 1)
+		go func() {
+			exit <- run(ctx, e, append([]string{"serve", "--addr", "127.0.0.1:0"}, tc.args...))
+			pw.Close()
+		}()
+		want := 1 // the startup line, the lab line, the warning line
+		if slices.Contains(tc.args, "--lab") {
+			want++
+		}
+		if tc.warning != "" {
+			want++
+		}
+		lines := bufio.NewScanner(pr)
+		var out []string
+		for len(out) < want && lines.Scan() {
+			out = append(out, lines.Text())
+		}
+		go func() { _, _ = io.Copy(io.Discard, pr) }()
+		m := regexp.MustCompile(`^totpemu: serving the reference console on http://(127\.0\.0\.1:\d+)/ \((.*)\)$`).FindStringSubmatch(strings.Join(out[:min(1, len(out))], ""))
+		if m == nil {
+			cancel()
+			t.Fatalf("serve %q: first stderr lines %q: want the startup line first (exit %d)", tc.args, out, <-exit)
+		}
+		for _, p := range tc.policy {
+			if !strings.Contains(m[2], p) {
+				t.Errorf("serve %q: startup line %q lacks %q", tc.args, out[0], p)
+			}
+		}
+		if named := strings.Contains(m[2], "FLAWED"); named != (tc.warning != "") {
+			t.Errorf("serve %q: startup line %q: flaws named %t, want %t", tc.args, out[0], named, tc.warning != "")
+		}
+		if tc.warning != "" && (len(out) < want || out[want-1] != tc.warning) {
+			t.Errorf("serve %q: stderr %q: want the warning line %q after the startup line", tc.args, out, tc.warning)
+		}
+		resp, err := http.Get("http://" + m[1] + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h struct{ Flaws []string }
+		err = json.NewDecoder(resp.Body).Decode(&h)
+		resp.Body.Close()
+		if err != nil || h.Flaws == nil || !slices.Equal(h.Flaws, tc.flaws) {
+			t.Errorf("serve %q: /healthz flaws %q (%v), want %q", tc.args, h.Flaws, err, tc.flaws)
+		}
+		cancel()
+		if code := <-exit; code != exitOK {
+			t.Errorf("serve %q exited %d after shutdown, want 0", tc.args, code)
+		}
+	}
 }
