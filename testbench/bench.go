@@ -67,6 +67,15 @@ type Config struct {
 	// TimeSource is copied into the report (servers, notes); Kind and
 	// OffsetMS are filled from Time when empty.
 	TimeSource TimeSource
+
+	// Burst is how many submissions a race probe releases together; 0
+	// means DefaultBurst. Bursts is how many replay bursts the race
+	// scenario sends, each on a fresh enrollment (a race is
+	// probabilistic); 0 means DefaultBursts.
+	Burst, Bursts int
+	// GuessRate is the guesses per second an attacker makes where nothing
+	// limits them, for the brute-force odds; 0 means DefaultGuessRate.
+	GuessRate float64
 }
 
 // ParseScenarios parses a comma-separated list of scenario names.
@@ -103,6 +112,8 @@ type bench struct {
 	reqCtx context.Context
 	want   []string
 	sem    chan struct{}
+	// burstMu lets one burst at a time take every slot of sem.
+	burstMu sync.Mutex
 
 	mu           sync.Mutex
 	period       time.Duration
@@ -151,6 +162,9 @@ type facts struct {
 type lockoutFacts struct {
 	limit int  // refusals that lock; 0: not known
 	none  bool // no lock within MaxAttempts
+	// lockFor is how long the lock said it lasts (its Retry-After); 0:
+	// not said.
+	lockFor time.Duration
 }
 
 // actor submits on behalf of a scenario: its codes are counted for it.
@@ -316,8 +330,13 @@ func (cfg *Config) fill() error {
 	def(&cfg.Parallel, DefaultParallel)
 	def(&cfg.MaxEnrollments, defaultMaxEnrollments)
 	def(&cfg.DriftDays, DefaultDriftDays)
+	def(&cfg.Burst, DefaultBurst)
+	def(&cfg.Bursts, DefaultBursts)
 	if cfg.DriftPPM == 0 {
 		cfg.DriftPPM = DefaultDriftPPM
+	}
+	if cfg.GuessRate == 0 {
+		cfg.GuessRate = DefaultGuessRate
 	}
 	switch {
 	case cfg.MaxSteps < 1 || cfg.MaxSteps > 100:
@@ -330,6 +349,12 @@ func (cfg *Config) fill() error {
 		return fmt.Errorf("bench: max enrollments %d: want at least 1", cfg.MaxEnrollments)
 	case cfg.DriftPPM != cfg.DriftPPM || cfg.DriftPPM > 10000 || cfg.DriftPPM < -10000:
 		return fmt.Errorf("bench: drift %v ppm: want -10000 to 10000", cfg.DriftPPM)
+	case cfg.Burst < 2 || cfg.Burst > maxBurst:
+		return fmt.Errorf("bench: burst %d: want 2 to %d submissions", cfg.Burst, maxBurst)
+	case cfg.Bursts < 1 || cfg.Bursts > maxBursts:
+		return fmt.Errorf("bench: bursts %d: want 1 to %d", cfg.Bursts, maxBursts)
+	case !(cfg.GuessRate > 0 && cfg.GuessRate <= 1e6):
+		return fmt.Errorf("bench: guess rate %v per second: want more than 0, at most 1000000", cfg.GuessRate)
 	case cfg.DriftDays < 1 || cfg.DriftDays > MaxDriftDays:
 		return fmt.Errorf("bench: drift days %d: want 1 to %d", cfg.DriftDays, MaxDriftDays)
 	}

@@ -75,6 +75,13 @@
 //   - right.go finds codes surely accepted (between the edges' inner
 //     bounds) for the scenarios that need a right code, and wrong ones.
 //
+// Bursts (burst.go): a Burster target releases several submissions at
+// once (testbench/target: HTTP/1.1 last-byte sync on one connection each,
+// or processes held on one pipe); others get one goroutine each behind
+// one gate. sendBurst takes every slot of the parallel budget, keeps the
+// books without inferring policy from a race, and the caller retires the
+// enrollment after.
+//
 // Scenarios (scenario_*.go): enroll as a person would (timed); lockout
 // (publishes the count at once, then right codes once the edges are
 // known); window and server-clock (the edges and the Date clock, read
@@ -82,7 +89,11 @@
 // can refuse them); boundary (closed form); drift (a token on one
 // enrollment at the worst moment of each day sampled, planned from the
 // edges' first guess and checked against the measured ones; synced
-// phones).
+// phones); race (replay bursts on fresh enrollments, a lockout burst of 3L
+// wrong codes and the right one last, whether refused replays lock);
+// reuse (the bind's code at login; a second session when a target has
+// one); bruteforce (the odds of random guesses from the window, digits and
+// lockout, in closed form: nothing is sent).
 //
 // Run returns a Report (report.go): results per scenario, named checks
 // (pass, warn, fail, skip, incomplete), codes submitted per scenario,

@@ -33,6 +33,12 @@ import (
 //	drift-tracks                        yes or no
 //	server-clock-offset, server-clock-uncertainty   seconds
 //	server-window-back, server-window-forward       steps in the server's own steps
+//	race-replay                         most acceptances of one code in a replay burst
+//	race-lockout                        wrong codes judged as wrong in the lockout burst
+//	race-replay-lockout                 yes or no: refused replays count as failures
+//	reuse-bind                          rejected or accepted: the bind's code at login
+//	bruteforce-50pct                    hours to a 50 % chance of guessing in (+Inf: never);
+//	                                    with it, bruteforce.odds warns instead of failing
 //	check@ID                            pass, warn, fail or skip: a check's status
 //
 // Numbers compare as numbers; words allow only = and !=.
@@ -50,7 +56,8 @@ var ExpectNames = []string{"window-back", "window-forward", "true-window-back", 
 	"window-back-seconds", "window-forward-seconds", "accepted-from", "accepted-until", "edge-uncertainty",
 	"skew-always-lo", "skew-always-hi", "skew-sometimes-lo", "skew-sometimes-hi", "replay", "replay-older", "replay-reformatted", "lockout",
 	"boundary-refusal@", "boundary-latest-read@", "drift-first-refused-day", "drift-tracks",
-	"server-clock-offset", "server-clock-uncertainty", "server-window-back", "server-window-forward", "check@"}
+	"server-clock-offset", "server-clock-uncertainty", "server-window-back", "server-window-forward",
+	"race-replay", "race-lockout", "race-replay-lockout", "reuse-bind", "bruteforce-50pct", "check@"}
 
 var expectOps = []string{"<=", ">=", "!=", "=", "<", ">"}
 
@@ -106,7 +113,8 @@ func ParseExpectation(s string) (Expectation, error) {
 			return e, fmt.Errorf("expectation %q: %q compares only with = or !=", s, val)
 		}
 		e.Value = strings.ToLower(val)
-	} else if e.Name == "check" || e.Name == "drift-tracks" || e.Name == "window-kind" || strings.HasPrefix(e.Name, "replay") {
+	} else if e.Name == "check" || e.Name == "drift-tracks" || e.Name == "window-kind" || strings.HasPrefix(e.Name, "replay") ||
+		e.Name == "race-replay-lockout" || e.Name == "reuse-bind" {
 		return e, fmt.Errorf("expectation %q: value %q: want%s", s, val, wordList(words))
 	}
 	return e, nil
@@ -124,9 +132,9 @@ func wordList(ws []string) string {
 // words are the values a name takes besides numbers.
 func (e Expectation) words() []string {
 	switch e.Name {
-	case "replay", "replay-older", "replay-reformatted":
+	case "replay", "replay-older", "replay-reformatted", "reuse-bind":
 		return []string{"rejected", "accepted"}
-	case "drift-tracks":
+	case "drift-tracks", "race-replay-lockout":
 		return []string{"yes", "no"}
 	case "lockout", "drift-first-refused-day", "boundary-latest-read":
 		return []string{"none"}
@@ -262,6 +270,36 @@ func (e Expectation) measured(r *Report) string {
 			return ""
 		}
 		return strconv.Itoa(*v)
+	case "race-replay", "race-lockout", "race-replay-lockout":
+		rc := res.Race
+		switch {
+		case rc == nil:
+			return ""
+		case e.Name == "race-replay":
+			return strconv.Itoa(rc.ReplayMaxAccepted)
+		case e.Name == "race-lockout":
+			if rc.WrongEvaluatedBeforeLock == nil {
+				return ""
+			}
+			return strconv.Itoa(*rc.WrongEvaluatedBeforeLock)
+		case rc.ReplaysCountAsFailures == nil:
+			return ""
+		}
+		return yes(*rc.ReplaysCountAsFailures, "yes", "no")
+	case "reuse-bind":
+		if res.Reuse == nil {
+			return ""
+		}
+		return rej(negate(res.Reuse.BindCodeAcceptedAtLogin))
+	case "bruteforce-50pct":
+		bf := res.BruteForce
+		if bf == nil {
+			return ""
+		}
+		if bf.HoursTo50Pct == nil {
+			return "+Inf"
+		}
+		return num(*bf.HoursTo50Pct)
 	case "check":
 		for _, c := range r.Checks {
 			if c.ID == e.Arg {
@@ -301,6 +339,15 @@ func (e Expectation) holds(got string) bool {
 // when it does not or was not measured.
 func CheckExpectations(r *Report, es []Expectation) {
 	for _, e := range es {
+		if e.Name == "bruteforce-50pct" {
+			// The expectation is the bar: the built-in 30 days only warns.
+			for i, c := range r.Checks {
+				if c.ID == "bruteforce.odds" && c.Status == Fail {
+					r.Checks[i].Status = Warn
+					r.Checks[i].Detail += " (the bar is --expect " + e.Text + ")"
+				}
+			}
+		}
 		got := e.measured(r)
 		shown := got
 		if f, err := strconv.ParseFloat(got, 64); err == nil {

@@ -64,6 +64,10 @@ type Results struct {
 	Replay  *ReplayResult  `json:"replay,omitempty"`
 	Lockout *LockoutResult `json:"lockout,omitempty"`
 
+	Race       *RaceResult       `json:"race,omitempty"`
+	Reuse      *ReuseResult      `json:"reuse,omitempty"`
+	BruteForce *BruteForceResult `json:"bruteforce,omitempty"`
+
 	ServerClock *ServerClockResult `json:"server_clock,omitempty"`
 	Boundary    *BoundaryResult    `json:"boundary,omitempty"`
 	Drift       *DriftResult       `json:"drift,omitempty"`

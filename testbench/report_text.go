@@ -94,7 +94,58 @@ func writeSummary(tw io.Writer, res Results) {
 		fmt.Fprintf(tw, "REPLAY\tsame code %s; older in-window code %s; reformatted %s\n",
 			refused(rp.SameCodeRejected), refused(rp.OlderCodeRejected), refused(rp.ReformattedCodeRejected))
 	}
+	writeSecurityText(tw, res)
 	writeTimedText(tw, res)
+}
+
+// writeSecurityText writes the RACE, REUSE and BRUTE FORCE lines.
+func writeSecurityText(tw io.Writer, res Results) {
+	if r := res.Race; r != nil {
+		spread := "release spread not measured"
+		if r.SpreadMSP50 != nil {
+			spread = fmt.Sprintf("released within %.3f ms (median %.3f ms)", *r.SpreadMSMax, *r.SpreadMSP50)
+		}
+		fmt.Fprintf(tw, "RACE	%d bursts of %d copies of one code: at most %d accepted (%d bursts over one); %s, %s\n",
+			r.Bursts, r.Burst, r.ReplayMaxAccepted, r.ReplayBurstsOverOne, r.Method, spread)
+		if r.LockoutLimit != nil && r.WrongEvaluatedBeforeLock != nil {
+			right := "refused"
+			switch {
+			case *r.RightAcceptedAfterLimit:
+				right = "ACCEPTED after the limit"
+			case *r.RightAccepted:
+				right = "accepted before the lock"
+			}
+			fmt.Fprintf(tw, "\tlockout burst of %d wrong + the right code: %d judged as wrong (limit %d), right code %s\n",
+				3**r.LockoutLimit, *r.WrongEvaluatedBeforeLock, *r.LockoutLimit, right)
+		}
+		if r.ReplaysCountAsFailures != nil {
+			s := "refused replays are not counted as failures"
+			if *r.ReplaysCountAsFailures {
+				s = fmt.Sprintf("refused replays COUNT as failures: %d lock the account", *r.ReplaysToLock)
+			}
+			fmt.Fprintf(tw, "\t%s\n", s)
+		}
+	}
+	if r := res.Reuse; r != nil {
+		fmt.Fprintf(tw, "REUSE	the bind's code at login %s; a code in a second session %s\n",
+			refused(negate(r.BindCodeAcceptedAtLogin)), refused(negate(r.CodeAcceptedInSecondSession)))
+	}
+	if r := res.BruteForce; r != nil {
+		fifty := "never (the lock caps the guesses)"
+		if r.HoursTo50Pct != nil {
+			fifty = hoursText(*r.HoursTo50Pct)
+		}
+		fmt.Fprintf(tw, "BRUTE FORCE	computed, not attempted: %.2f codes accepted per guess, %s; 50 %% chance after %s (1 h %s, 1 day %s, 30 days %s)\n",
+			r.CodesAcceptedPerGuess, r.Limit, fifty, pct(r.P1h), pct(r.P1d), pct(r.P30d))
+	}
+}
+
+// negate is !*b, nil for nil.
+func negate(b *bool) *bool {
+	if b == nil {
+		return nil
+	}
+	return ptr(!*b)
 }
 
 func timeText(ts TimeSource) string {

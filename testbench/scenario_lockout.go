@@ -62,7 +62,7 @@ func runLockout(ctx context.Context, a *actor) (any, []Check, error) {
 		if lockV.v.RetryAfter > 0 {
 			res.RetryAfterS = ptr(lockV.v.RetryAfter.Seconds())
 		}
-		publish(lockoutFacts{limit: failures})
+		publish(lockoutFacts{limit: failures, lockFor: lockV.v.RetryAfter})
 	} else {
 		publish(lockoutFacts{none: true})
 	}

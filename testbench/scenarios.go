@@ -11,6 +11,9 @@ const (
 	ScenarioServerClock = "server-clock"
 	ScenarioBoundary    = "boundary"
 	ScenarioDrift       = "drift"
+	ScenarioRace        = "race"
+	ScenarioReuse       = "reuse"
+	ScenarioBruteForce  = "bruteforce"
 )
 
 // scenario is one row of the table: its name, what it needs of the other
@@ -38,6 +41,12 @@ var scenarioTable = []scenario{
 		func(r *Results, v any) { r.Window = v.(*WindowResult) }},
 	{ScenarioReplay, "the edges", runReplay,
 		func(r *Results, v any) { r.Replay = v.(*ReplayResult) }},
+	{ScenarioRace, "the edges and the lockout count", runRace,
+		func(r *Results, v any) { r.Race = v.(*RaceResult) }},
+	{ScenarioReuse, "the edges", runReuse,
+		func(r *Results, v any) { r.Reuse = v.(*ReuseResult) }},
+	{ScenarioBruteForce, "the edges and the lockout (computed, nothing sent)", runBruteForce,
+		func(r *Results, v any) { r.BruteForce = v.(*BruteForceResult) }},
 	{ScenarioServerClock, "the Date clock and the edges", runServerClock,
 		func(r *Results, v any) { r.ServerClock = v.(*ServerClockResult) }},
 	{ScenarioBoundary, "the edges", runBoundary,

@@ -17,16 +17,21 @@ import (
 func init() {
 	register(&command{
 		name:    "bench",
-		summary: "measure what a TOTP server accepts: enrollment, lockout, window, replay, server clock, boundary, drift",
+		summary: "measure what a TOTP server accepts: enrollment, lockout, window, replay, races, reuse, brute-force odds, server clock, boundary, drift",
 		usage: `Usage: totpemu bench [--target URL | --target-config FILE | --target-cmd CMD] [flags]
 
 Measures what a TOTP server really accepts and prints a report: enrollment
 end to end (enroll), when it locks after wrong codes (lockout), a code's
 acceptance interval (window: the code of step n is accepted from nP+from
 to nP+until of true time; in the server's own steps, or in seconds),
-whether replayed codes are refused (replay), the server's own clock
-(server-clock), the 30 s boundary under typing latency (boundary) and a
-drifting token (drift). Each scenario yields checks (pass, warn, fail);
+whether replayed codes are refused (replay), whether bursts of requests
+released together get past the replay check or the lockout (race: one
+code sent --burst times at once, and 3L wrong codes with the right one
+last), whether the code that completed enrollment signs in again (reuse),
+the chance of guessing in from the window and the lockout (bruteforce:
+computed, nothing sent), the server's own clock (server-clock), the 30 s
+boundary under typing latency (boundary) and a drifting token (drift).
+Each scenario yields checks (pass, warn, fail);
 the report says how many codes each submitted. All scenarios run at once
 on one timeline, each probe waiting for its own instant.
 
@@ -69,8 +74,16 @@ Targets:
 
 Flags:
   --scenario a,b         scenarios to run: enroll, lockout, window, replay,
-                         server-clock, boundary, drift (default all; those
-                         that need the window's edges measure them too)
+                         race, reuse, bruteforce, server-clock, boundary,
+                         drift (default all; those that need the window's
+                         edges or the lockout count measure them too)
+  --burst N              race: submissions released together (default 20;
+                         over HTTP/1.1 each on its own connection, held at
+                         its last byte, then all released)
+  --bursts N             race: replay bursts, each on a fresh enrollment
+                         (default 5: a race is probabilistic)
+  --guess-rate N         bruteforce: an attacker's guesses per second where
+                         nothing limits them (default 10)
   --drift-ppm PPM        drift: the token's rate error (default 20)
   --drift-days N         drift: days of daily use (default 365)
   --expect EXPR          a condition for CI, repeatable: NAME[@ARG] OP VALUE
@@ -87,7 +100,12 @@ Flags:
                          boundary-latest-read@Ns, drift-first-refused-day
                          (N|none), drift-tracks (yes|no), server-clock-offset,
                          server-clock-uncertainty, server-window-back,
-                         server-window-forward, check@ID (pass|warn|fail|skip)
+                         server-window-forward, race-replay (most accepted in
+                         a burst), race-lockout (wrong codes judged in the
+                         lockout burst), race-replay-lockout (yes|no),
+                         reuse-bind (rejected|accepted), bruteforce-50pct
+                         (hours to a 50 % chance; it replaces the 30-day
+                         bar), check@ID (pass|warn|fail|skip)
   --max-steps N          probe the window up to N steps each way (default 10)
   --max-attempts N       wrong codes at most while waiting for a lockout
                          (default 110; 101 are needed to test NIST's 100)
@@ -120,6 +138,7 @@ Examples:
   totpemu bench --format html --out bench.html
   totpemu bench --expect window-back=1 --expect replay=rejected --expect 'lockout<=5' --expect 'boundary-refusal@10s<=0.05' --format junit
   totpemu bench --target http://127.0.0.1:8080 --scenario window,replay
+  totpemu bench --target http://127.0.0.1:8080 --scenario race --expect race-replay=1 --expect 'race-lockout<=5'
   totpemu bench --target http://127.0.0.1:8080 --time-source system --parallel 1 --max-enrollments 4 --trace trace.txt
   totpemu bench --target-config testbench/examples/refserver.yaml --time-source system
   totpemu bench --target-cmd './verify --user alice' --enroll-cmd './new-key alice' --ntp time.cloudflare.com
@@ -142,6 +161,8 @@ type benchFlags struct {
 	driftPPM                                   float64
 	driftDays                                  int
 	expect                                     []string
+	burst, bursts                              int
+	guessRate                                  float64
 }
 
 func runBench(ctx context.Context, e *env, args []string) error {
@@ -169,6 +190,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fs.Float64Var(&f.driftPPM, "drift-ppm", testbench.DefaultDriftPPM, "")
 	fs.IntVar(&f.driftDays, "drift-days", testbench.DefaultDriftDays, "")
 	fs.StringArrayVar(&f.expect, "expect", nil, "")
+	fs.IntVar(&f.burst, "burst", testbench.DefaultBurst, "")
+	fs.IntVar(&f.bursts, "bursts", testbench.DefaultBursts, "")
+	fs.Float64Var(&f.guessRate, "guess-rate", testbench.DefaultGuessRate, "")
 	if err := parse(e, c, fs, args); err != nil {
 		return err
 	}
@@ -220,6 +244,15 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if f.maxEnroll < 0 || (fs.Changed("max-enrollments") && f.maxEnroll < 1) || f.maxEnroll > 10000 {
 		return usageErr(hint, "bench: --max-enrollments %d: want 1 to 10000", f.maxEnroll)
 	}
+	if f.burst < 2 || f.burst > 200 {
+		return usageErr(hint, "bench: --burst %d: want 2 to 200 submissions", f.burst)
+	}
+	if f.bursts < 1 || f.bursts > 50 {
+		return usageErr(hint, "bench: --bursts %d: want 1 to 50", f.bursts)
+	}
+	if !(f.guessRate > 0 && f.guessRate <= 1e6) {
+		return usageErr(hint, "bench: --guess-rate %v: want more than 0, at most 1000000 per second", f.guessRate)
+	}
 	switch f.format {
 	case "text", "json", "junit", "html":
 	default:
@@ -266,7 +299,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	defer closeTarget()
 
 	cfg := testbench.Config{Target: tgt, Scenarios: scenarios, MaxSteps: f.maxSteps, MaxAttempts: f.maxAttempts,
-		Parallel: f.parallel, MaxEnrollments: f.maxEnroll,
+		Parallel: f.parallel, MaxEnrollments: f.maxEnroll, Burst: f.burst, Bursts: f.bursts, GuessRate: f.guessRate,
 		Progress: e.stderr, Stopwatch: e.clock, DriftPPM: f.driftPPM, DriftDays: f.driftDays}
 	var local clock.Clock = e.clock
 	if lab != nil && f.timeSource == "" && !fs.Changed("ntp") {

@@ -110,7 +110,22 @@ func jsonEscape(s string) string {
 }
 
 func (t *HTTPTarget) do(ctx context.Context, r Request, vars map[string]string) (*answer, error) {
-	// Values in the query part are escaped as query values.
+	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	req, err := t.request(ctx, r, vars)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL, err)
+	}
+	return readAnswer(req, resp)
+}
+
+// request builds the request r with vars filled in: values in the path
+// and query are escaped as such, in the body as its content type wants.
+func (t *HTTPTarget) request(ctx context.Context, r Request, vars map[string]string) (*http.Request, error) {
 	p, q, hasQuery := strings.Cut(r.Path, "?")
 	path, err := fill(p, vars, escapePath)
 	if err != nil {
@@ -145,8 +160,6 @@ func (t *HTTPTarget) do(ctx context.Context, r Request, vars map[string]string) 
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	ctx, cancel := context.WithTimeout(ctx, t.timeout)
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, t.cfg.BaseURL+path, rd)
 	if err != nil {
 		return nil, err
@@ -161,17 +174,18 @@ func (t *HTTPTarget) do(ctx context.Context, r Request, vars map[string]string) 
 	for k, v := range r.Headers {
 		req.Header.Set(k, v)
 	}
-	resp, err := t.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, t.cfg.BaseURL+path, err)
-	}
+	return req, nil
+}
+
+// readAnswer reads resp in full (capped) and closes its body.
+func readAnswer(req *http.Request, resp *http.Response) (*answer, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s: reading the answer: %w", req.Method, req.URL.Path, err)
 	}
 	if len(b) > maxAnswerBytes {
-		return nil, fmt.Errorf("%s %s: answer over %d bytes", method, path, maxAnswerBytes)
+		return nil, fmt.Errorf("%s %s: answer over %d bytes", req.Method, req.URL.Path, maxAnswerBytes)
 	}
 	return &answer{status: resp.StatusCode, header: resp.Header, body: b, json: decodeJSON(b)}, nil
 }
@@ -259,6 +273,11 @@ func (t *HTTPTarget) judge(ctx context.Context, r Request, vars map[string]strin
 	if err != nil {
 		return testbench.Verdict{Outcome: testbench.Error, Err: err}
 	}
+	return t.verdict(a)
+}
+
+// verdict maps an answer to a Verdict by the config's verdict rules.
+func (t *HTTPTarget) verdict(a *answer) testbench.Verdict {
 	v := testbench.Verdict{Reason: brief(a)}
 	if d, err := http.ParseTime(a.header.Get("Date")); err == nil {
 		v.Date = d

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"maps"
 	"math/rand/v2"
 	"net/url"
 	"strings"
@@ -60,6 +61,10 @@ type Server struct {
 	QRImage       bool          // also hand the URI over as a QR image (PNG)
 	QROther       bool          // with QRImage: the QR code holds another secret than the URI
 	ManualOther   bool          // the manual key is another secret than the URI's
+	ReplayFails   bool          // a refused replay counts as a failure towards the lockout
+	ReplayRace    bool          // in a burst, every code is judged before any use is recorded (TOCTOU)
+	LockoutRace   bool          // in a burst, failures are counted only after every code was judged
+	BindReuse     bool          // a bind's codes are not recorded as used
 
 	// Clock is the true clock: a *clock.Manual (the lab clock) or, for
 	// real-time tests, any clock.
@@ -249,6 +254,7 @@ func (f *Server) check(d *device, bind bool, codes []string) testbench.Verdict {
 	st := now.Add(f.Offset)
 	lo, hi := f.window(st, d)
 	match, found := int64(0), false
+	replay := 0 // codes that matched a step but were refused as replays
 	for k := lo; k <= hi && !found; k++ {
 		ok := codeAt(d.secret, k) == codes[len(codes)-1]
 		if len(codes) == 2 {
@@ -257,6 +263,7 @@ func (f *Server) check(d *device, bind bool, codes []string) testbench.Verdict {
 		if !ok {
 			continue
 		}
+		replay++
 		first := k - int64(len(codes)-1)
 		switch f.Replay {
 		case "step":
@@ -270,24 +277,27 @@ func (f *Server) check(d *device, bind bool, codes []string) testbench.Verdict {
 			match, found = k, true
 		}
 	}
-	if !found {
-		d.failures++ // a refused replay counts too, as in the reference console
+	if found {
+		replay = 0
+	}
+	if !found && (replay == 0 || f.ReplayFails) {
+		d.failures++
 		if f.Lockout > 0 && d.failures >= f.Lockout {
-			lf := f.LockoutFor
-			if lf == 0 {
-				lf = 5 * time.Minute
-			}
-			d.locked = now.Add(lf)
+			d.locked = now.Add(f.lockFor())
 			f.userLock = d.locked
 			d.failures = 0
 		}
+	}
+	if !found {
 		return testbench.Verdict{Outcome: testbench.Rejected, Reason: "wrong"}
 	}
 	d.failures = 0
 	d.bound = true
-	d.hasLast, d.last = true, match
-	for _, c := range codes {
-		d.used[c] = true
+	if !bind || !f.BindReuse {
+		d.hasLast, d.last = true, match
+		for _, c := range codes {
+			d.used[c] = true
+		}
 	}
 	if f.Resync {
 		d.drift = match - floorDiv(st.Unix(), Period)
@@ -315,4 +325,53 @@ func qrPNG(payload string) ([]byte, error) {
 	var b bytes.Buffer
 	err = png.Encode(&b, img)
 	return b.Bytes(), err
+}
+
+// VerifyBurst judges codes released together. A correct fake judges them
+// one after another; with ReplayRace every code is judged against the
+// uses recorded before the burst, with LockoutRace against the failure
+// count and lock before it (the counts are written after), as servers
+// whose check and record are two steps do under a real race.
+func (f *Server) VerifyBurst(_ context.Context, e *testbench.Enrollment, codes []string) testbench.BurstResult {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	res := testbench.BurstResult{Verdicts: make([]testbench.Verdict, len(codes)), Method: "fake burst"}
+	d := f.devices[e.ID]
+	if d == nil {
+		for i := range codes {
+			res.Verdicts[i] = testbench.Verdict{Outcome: testbench.Error, Reason: "unknown device"}
+		}
+		return res
+	}
+	hasLast, last, used := d.hasLast, d.last, maps.Clone(d.used)
+	failures, locked := d.failures, d.locked
+	rejected := 0
+	for i, c := range codes {
+		if v, ok := f.fault(1); ok {
+			res.Verdicts[i] = v
+			continue
+		}
+		if f.ReplayRace {
+			d.hasLast, d.last, d.used = hasLast, last, maps.Clone(used)
+		}
+		if f.LockoutRace {
+			d.failures, d.locked = failures, locked
+		}
+		res.Verdicts[i] = f.check(d, false, []string{c})
+		if res.Verdicts[i].Outcome == testbench.Rejected {
+			rejected++
+		}
+	}
+	if f.LockoutRace && f.Lockout > 0 && failures+rejected >= f.Lockout {
+		d.locked = f.Clock.Now().Add(f.lockFor())
+		d.failures = 0
+	}
+	return res
+}
+
+func (f *Server) lockFor() time.Duration {
+	if f.LockoutFor == 0 {
+		return 5 * time.Minute
+	}
+	return f.LockoutFor
 }

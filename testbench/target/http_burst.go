@@ -1,0 +1,158 @@
+package target
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/totpemu/totpemu/clock"
+	"github.com/totpemu/totpemu/testbench"
+)
+
+// realClock times a burst's release: the spread is real time whatever
+// clock the run is in.
+var realClock clock.Clock = clock.System{}
+
+// VerifyBurst sends the verify request of each code at once, the way a
+// race is provoked over HTTP/1.1 (the "last-byte sync" of PortSwigger's
+// research): each request is written on its own fresh connection but for
+// its last byte, so the server has parsed it and waits; then the last
+// bytes go out one after another in a tight loop, the final code's last.
+// The spread is the real time that loop took. Connections go straight to
+// the target's host (no proxy) and close after their answer.
+func (t *HTTPTarget) VerifyBurst(ctx context.Context, e *testbench.Enrollment, codes []string) testbench.BurstResult {
+	if _, ok := t.client.Transport.(*http.Transport); !ok && t.client.Transport != nil {
+		return t.clientBurst(ctx, e, codes)
+	}
+	res := testbench.BurstResult{Verdicts: make([]testbench.Verdict, len(codes)),
+		Method: fmt.Sprintf("HTTP/1.1 last-byte sync on %d connections", len(codes))}
+	fail := func(err error) testbench.BurstResult {
+		for i := range res.Verdicts {
+			res.Verdicts[i] = testbench.Verdict{Outcome: testbench.Error, Err: err}
+		}
+		return res
+	}
+	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	reqs := make([]*http.Request, len(codes))
+	wires := make([][]byte, len(codes))
+	for i, c := range codes {
+		vars := t.vars(e)
+		vars["code"] = c
+		req, err := t.request(ctx, t.cfg.Verify, vars)
+		if err != nil {
+			return fail(err)
+		}
+		req.Close = true // one request per connection
+		var buf bytes.Buffer
+		if err := req.Write(&buf); err != nil {
+			return fail(fmt.Errorf("preparing a burst request: %w", err))
+		}
+		reqs[i], wires[i] = req, buf.Bytes()
+	}
+	conns := make([]net.Conn, len(codes))
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				_ = c.Close()
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	errs := make([]error, len(codes))
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := t.dialBurst(ctx, reqs[i])
+			if err == nil {
+				if d, ok := ctx.Deadline(); ok {
+					_ = c.SetDeadline(d)
+				}
+				_, err = c.Write(wires[i][:len(wires[i])-1])
+			}
+			conns[i], errs[i] = c, err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return fail(fmt.Errorf("%s %s: opening burst connection %d of %d: %w", reqs[i].Method, reqs[i].URL, i+1, len(codes), err))
+		}
+	}
+	// Read every answer concurrently; the server answers in any order.
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := http.ReadResponse(bufio.NewReader(conns[i]), reqs[i])
+			if err != nil {
+				res.Verdicts[i] = testbench.Verdict{Outcome: testbench.Error, Err: fmt.Errorf("%s %s: %w", reqs[i].Method, reqs[i].URL, err)}
+				return
+			}
+			a, err := readAnswer(reqs[i], resp)
+			if err != nil {
+				res.Verdicts[i] = testbench.Verdict{Outcome: testbench.Error, Err: err}
+				return
+			}
+			res.Verdicts[i] = t.verdict(a)
+		}()
+	}
+	start := realClock.Now()
+	var last time.Time
+	for i := range codes {
+		if _, err := conns[i].Write(wires[i][len(wires[i])-1:]); err != nil {
+			res.Verdicts[i] = testbench.Verdict{Outcome: testbench.Error, Err: fmt.Errorf("releasing burst request %d: %w", i+1, err)}
+		}
+		last = realClock.Now()
+	}
+	res.Spread, res.Measured = last.Sub(start), true
+	wg.Wait()
+	return res
+}
+
+// dialBurst opens a connection of its own to req's host, TLS for https
+// (HTTP/1.1 only: the burst is written by hand).
+func (t *HTTPTarget) dialBurst(ctx context.Context, req *http.Request) (net.Conn, error) {
+	host := req.URL.Host
+	if req.URL.Port() == "" {
+		port := "80"
+		if req.URL.Scheme == "https" {
+			port = "443"
+		}
+		host = net.JoinHostPort(req.URL.Hostname(), port)
+	}
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", host)
+	if err != nil || req.URL.Scheme != "https" {
+		return c, err
+	}
+	cfg := &tls.Config{}
+	if tr, ok := t.client.Transport.(*http.Transport); ok && tr.TLSClientConfig != nil {
+		cfg = tr.TLSClientConfig.Clone()
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = req.URL.Hostname()
+	}
+	cfg.NextProtos = []string{"http/1.1"}
+	tc := tls.Client(c, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	return tc, nil
+}
+
+// clientBurst is the burst of a client whose transport is not TCP (a
+// test's in-process server): one request per goroutine through the
+// client, released by one channel; the spread is not measured.
+func (t *HTTPTarget) clientBurst(ctx context.Context, e *testbench.Enrollment, codes []string) testbench.BurstResult {
+	return testbench.BurstResult{Method: fmt.Sprintf("%d concurrent requests through the client", len(codes)),
+		Verdicts: testbench.ReleaseTogether(ctx, codes, func(ctx context.Context, c string) testbench.Verdict { return t.Verify(ctx, e, c) })}
+}
