@@ -195,6 +195,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return nil, fmt.Errorf("bench: unknown scenario %q", s)
 		}
 	}
+	var notes []string
+	if !slices.Contains(want, ScenarioLockout) && (slices.Contains(want, ScenarioRace) || slices.Contains(want, ScenarioBruteForce)) {
+		// Their figures stand on the lockout count: measure it.
+		want = append(slices.Clone(want), ScenarioLockout)
+		notes = append(notes, "the lockout scenario ran too: race and bruteforce need its count")
+	}
 	wall := cfg.Stopwatch.Now()
 	rep := &Report{Target: cfg.Target.Describe(), TimeSource: cfg.TimeSource, Started: cfg.Time.Now().UTC(),
 		Submissions: map[string]int{}, Checks: []Check{}}
@@ -209,6 +215,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	defer cancel(nil)
 	b := &bench{cfg: cfg, tgt: cfg.Target, caps: cfg.Target.Capabilities(), want: want,
 		sem: make(chan struct{}, cfg.Parallel), subs: map[string]int{}}
+	b.notes = notes
 	var stopDrain func()
 	b.reqCtx, stopDrain = drainContext(outer, ctx, cfg.Stopwatch)
 	defer stopDrain()

@@ -2,6 +2,7 @@ package testbench_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/totpemu/totpemu/testbench"
@@ -68,6 +69,31 @@ func TestRaceScenarios(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestRaceAloneRunsLockout is the regression test for "--scenario race"
+// skipping race.lockout ("no lockout count was measured"): race and
+// bruteforce stand on the lockout count, so the lockout scenario runs too
+// and the report says why.
+func TestRaceAloneRunsLockout(t *testing.T) {
+	for _, sc := range []string{testbench.ScenarioRace, testbench.ScenarioBruteForce} {
+		f := fake.New()
+		rep := runFake(t, f, 0, nil, sc)
+		got := map[string]testbench.Status{}
+		for _, c := range rep.Checks {
+			got[c.ID] = c.Status
+		}
+		want := "race.lockout"
+		if sc == testbench.ScenarioBruteForce {
+			want = "bruteforce.odds"
+		}
+		if got[want] != testbench.Pass || got["lockout.limit"] != testbench.Pass {
+			t.Errorf("--scenario %s: %s %s, lockout.limit %s, want both pass (checks %v)", sc, want, got[want], got["lockout.limit"], got)
+		}
+		if len(rep.Notes) == 0 || !strings.Contains(strings.Join(rep.Notes, "; "), "lockout scenario ran too") {
+			t.Errorf("--scenario %s: notes %q, want the reason lockout ran", sc, rep.Notes)
 		}
 	}
 }
