@@ -76,8 +76,9 @@
 //     bounds) for the scenarios that need a right code, and wrong ones.
 //
 // Bursts (burst.go): a Burster target releases several submissions at
-// once (testbench/target: HTTP/1.1 last-byte sync on one connection each,
-// or processes held on one pipe); others get one goroutine each behind
+// once (testbench/target: the HTTP/2 single-packet attack over https,
+// HTTP/1.1 last-byte sync on one connection each, or processes held on one
+// pipe); others get one goroutine each behind
 // one gate. sendBurst takes every slot of the parallel budget, keeps the
 // books without inferring policy from a race, and the caller retires the
 // enrollment after.

@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -20,12 +22,14 @@ import (
 var realClock clock.Clock = clock.System{}
 
 // VerifyBurst sends the verify request of each code at once, the way a
-// race is provoked over HTTP/1.1 (the "last-byte sync" of PortSwigger's
-// research): each request is written on its own fresh connection but for
-// its last byte, so the server has parsed it and waits; then the last
-// bytes go out one after another in a tight loop, the final code's last.
-// The spread is the real time that loop took. Connections go straight to
-// the target's host (no proxy) and close after their answer.
+// race is provoked. Over https to a server that speaks HTTP/2, the
+// single-packet attack (http_burst_h2.go). Otherwise HTTP/1.1 "last-byte
+// sync" (PortSwigger's research): each request is written on its own
+// fresh connection but for its last byte, so the server has parsed it and
+// waits; then the last bytes go out one after another in a tight loop,
+// the final code's last. The spread is the real time that loop took.
+// Connections go straight to the target's host (no proxy) and close after
+// their answer.
 func (t *HTTPTarget) VerifyBurst(ctx context.Context, e *testbench.Enrollment, codes []string) testbench.BurstResult {
 	if _, ok := t.client.Transport.(*http.Transport); !ok && t.client.Transport != nil {
 		return t.clientBurst(ctx, e, codes)
@@ -42,6 +46,7 @@ func (t *HTTPTarget) VerifyBurst(ctx context.Context, e *testbench.Enrollment, c
 	defer cancel()
 	reqs := make([]*http.Request, len(codes))
 	wires := make([][]byte, len(codes))
+	bodies := make([][]byte, len(codes))
 	for i, c := range codes {
 		vars := t.vars(e)
 		vars["code"] = c
@@ -50,11 +55,27 @@ func (t *HTTPTarget) VerifyBurst(ctx context.Context, e *testbench.Enrollment, c
 			return fail(err)
 		}
 		req.Close = true // one request per connection
+		if req.GetBody != nil {
+			rc, err := req.GetBody()
+			if err != nil {
+				return fail(err)
+			}
+			bodies[i], _ = io.ReadAll(rc)
+		}
 		var buf bytes.Buffer
 		if err := req.Write(&buf); err != nil {
 			return fail(fmt.Errorf("preparing a burst request: %w", err))
 		}
 		reqs[i], wires[i] = req, buf.Bytes()
+	}
+	if reqs[0].URL.Scheme == "https" {
+		h2, err := t.h2Burst(ctx, reqs, bodies)
+		if err == nil {
+			return h2
+		}
+		if !errors.Is(err, errNoH2) {
+			res.Method += fmt.Sprintf(" (HTTP/2 single packet failed: %v)", err)
+		}
 	}
 	conns := make([]net.Conn, len(codes))
 	defer func() {
@@ -133,15 +154,7 @@ func (t *HTTPTarget) dialBurst(ctx context.Context, req *http.Request) (net.Conn
 	if err != nil || req.URL.Scheme != "https" {
 		return c, err
 	}
-	cfg := &tls.Config{}
-	if tr, ok := t.client.Transport.(*http.Transport); ok && tr.TLSClientConfig != nil {
-		cfg = tr.TLSClientConfig.Clone()
-	}
-	if cfg.ServerName == "" {
-		cfg.ServerName = req.URL.Hostname()
-	}
-	cfg.NextProtos = []string{"http/1.1"}
-	tc := tls.Client(c, cfg)
+	tc := tls.Client(c, t.tlsConfig(req, "http/1.1"))
 	if err := tc.HandshakeContext(ctx); err != nil {
 		_ = c.Close()
 		return nil, err
