@@ -130,6 +130,7 @@ type bench struct {
 	refBelow     *time.Duration // the highest x below it
 	bindErr      error
 	resets       bool       // a success was seen to reset the failure count
+	throttles    int        // "slow down" answers seen
 	evidence     []evidence // accepted binds and accepts on pristine enrollments
 	notes        []string
 

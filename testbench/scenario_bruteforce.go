@@ -51,10 +51,14 @@ func runBruteForce(ctx context.Context, a *actor) (any, []Check, error) {
 	}
 	b.mu.Lock()
 	digits := b.devs[0].acct.Digits
+	throttles := b.throttles
 	b.mu.Unlock()
 	iv := e.interval()
 	k := float64(iv.until-iv.from) / float64(iv.period)
 	res := bruteForce(k, digits, b.cfg.GuessRate, lf)
+	if throttles > 0 {
+		res.Limit += fmt.Sprintf(`; the target also answered "slow down" (HTTP 429) %d times: a rate limit these odds leave out, so they are an upper bound`, throttles)
+	}
 	return res, bruteForceChecks(res, lf), nil
 }
 

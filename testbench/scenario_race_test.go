@@ -97,3 +97,15 @@ func TestRaceAloneRunsLockout(t *testing.T) {
 		}
 	}
 }
+
+// TestBruteForceThrottleNoted: a target that answers "slow down" has a
+// rate limit the odds do not model; the report says so instead of
+// passing the odds off as exact.
+func TestBruteForceThrottleNoted(t *testing.T) {
+	f := fake.New()
+	f.ThrottleEvery = 7
+	rep := runFake(t, f, 0, nil, testbench.ScenarioWindow, testbench.ScenarioLockout, testbench.ScenarioBruteForce)
+	if bf := rep.Results.BruteForce; bf == nil || !strings.Contains(bf.Limit, "slow down") {
+		t.Errorf("bruteforce %+v: want the 429s named", bf)
+	}
+}

@@ -104,6 +104,9 @@ func (a *actor) sendBy(ctx context.Context, d *device, bind bool, mk func(now ti
 			return an, nil
 		case Throttled:
 			throttles++
+			b.mu.Lock()
+			b.throttles++
+			b.mu.Unlock()
 			if throttles > maxThrottles {
 				return an, fmt.Errorf("target kept answering \"slow down\" (%d times in a row): %v", throttles, an.v)
 			}
