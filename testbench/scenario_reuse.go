@@ -2,6 +2,7 @@ package testbench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -22,15 +23,17 @@ func runReuse(ctx context.Context, a *actor) (any, []Check, error) {
 	b := a.b
 	res := &ReuseResult{}
 	var cs []Check
-	second := Check{ID: "reuse.second-session", Status: Skip,
-		Detail: "not testable: the target offers no second session to submit the same code in (an HTTP config with sessions will)"}
-	if b.caps.BindCodes == 0 {
-		cs = append(cs, Check{ID: "reuse.bind-code", Status: Skip, Detail: "not testable: the target has no bind step"}, second)
-		return res, cs, nil
-	}
 	e, err := a.measuredEdges(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("not run: the window was not measured: %w", err)
+	}
+	second, err := a.secondSession(ctx, e, res)
+	if err != nil {
+		return nil, nil, err
+	}
+	if b.caps.BindCodes == 0 {
+		cs = append(cs, Check{ID: "reuse.bind-code", Status: Skip, Detail: "not testable: the target has no bind step"}, second)
+		return res, cs, nil
 	}
 	P := b.period
 	lo, hi := a.surely(e)
@@ -71,4 +74,60 @@ func runReuse(ctx context.Context, a *actor) (any, []Check, error) {
 		cs = append(cs, Check{ID: "reuse.bind-code", Status: Pass, Detail: "the bind's code was refused at login right after"})
 	}
 	return res, append(cs, second), nil
+}
+
+// secondSession has a clean code accepted in an enrollment's session and
+// submits it at once in a second session of the same account, while it
+// is surely in the window: accepted, the replay record is kept per
+// session. Skipped for a target without sessions.
+func (a *actor) secondSession(ctx context.Context, e *edges, res *ReuseResult) (Check, error) {
+	b := a.b
+	ss, ok := b.tgt.(Sessioner)
+	skip := Check{ID: "reuse.second-session", Status: Skip,
+		Detail: "not testable: the target has no sessions (an HTTP config with signin or login steps has)"}
+	if !ok {
+		return skip, nil
+	}
+	P := b.period
+	lo, hi := a.surely(e)
+	for try := 0; try < 4; try++ {
+		d, err := a.acceptedLease(ctx, e, 1, a.replayHold(), 0)
+		if err != nil {
+			return Check{}, err
+		}
+		e2, err := ss.SecondSession(b.reqCtx, d.enr)
+		if errors.Is(err, ErrNoSession) {
+			a.release(d)
+			return skip, nil
+		}
+		if err != nil {
+			a.release(d)
+			return Check{}, fmt.Errorf("a second session: %w", err)
+		}
+		an, err := a.submitAccepted(ctx, d, e, 0, a.replayHold(), "a code to use in a second session")
+		if err != nil || an.v.Outcome != Accepted {
+			a.release(d)
+			if err != nil {
+				return Check{}, err
+			}
+			continue
+		}
+		// The second session's device: the same key, its own books.
+		d2 := &device{enr: e2, acct: d.acct, used: map[string]usedBy{}, bound: true, busy: true}
+		v, err := a.send(ctx, d2, false, func(time.Time) ([]string, int64) { return an.codes, an.step })
+		a.release(d)
+		if err != nil {
+			return Check{}, err
+		}
+		if v.v.Outcome == Locked || (v.v.Outcome != Accepted && sinceStep(v.recv, an.step, P) > hi) || sinceStep(v.sent, an.step, P) < lo {
+			continue // locked, or judged outside the window: again
+		}
+		res.CodeAcceptedInSecondSession = ptr(v.v.Outcome == Accepted)
+		if v.v.Outcome == Accepted {
+			return Check{ID: "reuse.second-session", Status: Fail,
+				Detail: "a code accepted in one session was accepted again in a second session of the same account: the replay record is kept per session, so a code seen once signs in anywhere else"}, nil
+		}
+		return Check{ID: "reuse.second-session", Status: Pass, Detail: "a code accepted in one session was refused in a second session of the same account"}, nil
+	}
+	return Check{ID: "reuse.second-session", Status: Skip, Detail: "no definitive answer after 4 tries (locked, or judged outside the window)"}, nil
 }

@@ -2,6 +2,7 @@ package testbench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -125,6 +126,17 @@ type Target interface {
 	Bind(ctx context.Context, e *Enrollment, codes []string) Verdict
 	// Verify judges one code for a bound enrollment.
 	Verify(ctx context.Context, e *Enrollment, code string) Verdict
+}
+
+// ErrNoSession is SecondSession's answer for a target without sessions.
+var ErrNoSession = errors.New("the target has no sessions")
+
+// Sessioner is implemented by targets with sessions (a cookie per sign
+// in): SecondSession signs e's account in again, in a new session, and
+// returns e as seen from there (the reuse scenario submits a code used in
+// e's session in it), or ErrNoSession.
+type Sessioner interface {
+	SecondSession(ctx context.Context, e *Enrollment) (*Enrollment, error)
 }
 
 // Dater is implemented by targets that can ask the server for its own

@@ -31,6 +31,23 @@ type TargetConfig struct {
 	BaseURL string            `yaml:"base_url"` // e.g. http://127.0.0.1:8080
 	Headers map[string]string `yaml:"headers"`  // sent with every request
 	Timeout string            `yaml:"timeout"`  // per request, a Go duration; "" means 10s
+	// Password is {{password}} in the steps (from the environment:
+	// password: ${APP_PASSWORD}); {{user}} is the account name.
+	Password string `yaml:"password"`
+
+	// Setup runs once per enrollment, before it, in the enrollment's own
+	// session (cookie jar): sign up, sign in, open the MFA page. SignIn
+	// runs at the start of every session, after Setup: the enrollment's
+	// and a second one's (the reuse scenario's). Login, when given,
+	// replaces Verify: its steps run for every code, the code goes in the
+	// last one, and that step's answer is judged (a two-step login:
+	// password, then the code with the challenge the first step gave).
+	// With any of them each enrollment has its own cookie jar, redirects
+	// are not followed (a 303 is an answer), and Capture makes values of
+	// one answer {{name}} in the requests after it.
+	Setup  []Step `yaml:"setup"`
+	SignIn []Step `yaml:"signin"`
+	Login  []Step `yaml:"login"`
 
 	Enroll EnrollSpec `yaml:"enroll"`
 	Bind   *BindSpec  `yaml:"bind"` // absent: codes can be verified right after enrollment
@@ -54,13 +71,48 @@ type TargetConfig struct {
 	DatePath string `yaml:"date_path"`
 }
 
-// Request is one HTTP request template.
+// Request is one HTTP request template. The body is Body (a template;
+// JSON unless ContentType says otherwise), Form (fields sent
+// application/x-www-form-urlencoded) or Multipart (fields sent
+// multipart/form-data), one of them; header values are templates too
+// (X-CSRF-Token: "{{csrftoken}}").
 type Request struct {
 	Method      string            `yaml:"method"` // "" means POST
 	Path        string            `yaml:"path"`   // appended to base_url
 	Body        string            `yaml:"body"`   // template; "" sends no body
+	Form        map[string]string `yaml:"form"`
+	Multipart   map[string]string `yaml:"multipart"`
 	ContentType string            `yaml:"content_type"`
 	Headers     map[string]string `yaml:"headers"`
+	// Capture takes values from the answer for the requests after it,
+	// as {{name}}.
+	Capture map[string]Capture `yaml:"capture"`
+}
+
+// Step is a request of a flow (setup, signin, login) and what answer
+// means it worked.
+type Step struct {
+	Name    string `yaml:"name"` // for errors; "" means its path
+	Request `yaml:",inline"`
+	Status  []int `yaml:"status"` // statuses meaning it worked; empty means 2xx or 3xx
+	// Body, a regular expression the answer's body must match for the
+	// step to have worked.
+	Expect string `yaml:"expect_body"`
+	// Verdicts, on the last login step, judge its answer instead of the
+	// config's verdicts.
+	Verdicts *Verdicts `yaml:"verdicts"`
+}
+
+// Capture says where in an answer a value is: exactly one of a JSON path,
+// a header, a cookie (set by the answer or held by the session's jar), a
+// regular expression (its first group, or the whole match) on the body,
+// or the value of an HTML form field (<input name="...">).
+type Capture struct {
+	JSON      string `yaml:"json"`
+	Header    string `yaml:"header"`
+	Cookie    string `yaml:"cookie"`
+	Regex     string `yaml:"regex"`
+	FormField string `yaml:"form_field"`
 }
 
 // EnrollSpec is the enroll request and where its answer carries the key.
@@ -84,6 +136,8 @@ type EnrollSpec struct {
 type BindSpec struct {
 	Request `yaml:",inline"`
 	Codes   int `yaml:"codes"` // 1, or 2 consecutive codes
+	// Verdicts judge the bind's answer instead of the config's verdicts.
+	Verdicts *Verdicts `yaml:"verdicts"`
 }
 
 // Verdicts lists, per outcome, the answers that mean it.
@@ -94,11 +148,15 @@ type Verdicts struct {
 	Throttled []Match `yaml:"throttled"`
 }
 
-// Match is an answer pattern: any of the statuses (empty: any status) and
-// every JSON path equal to its value (compared as text).
+// Match is an answer pattern: any of the statuses (empty: any status),
+// every JSON path equal to its value (compared as text), every header
+// containing its value, and the body matching Body (a regular
+// expression), all of those given.
 type Match struct {
 	Status []int             `yaml:"status"`
 	JSON   map[string]string `yaml:"json"`
+	Header map[string]string `yaml:"header"`
+	Body   string            `yaml:"body"`
 }
 
 // maxConfigBytes caps a config file.
@@ -137,6 +195,12 @@ func LoadTargetConfig(name string, r io.Reader, getenv func(string) string) (*Ta
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if err := c.check(); err != nil {
+		var ce *configError
+		if errors.As(err, &ce) && ce.key != "" {
+			if line := keyLine(&root, ce.key); line > 0 {
+				return nil, fmt.Errorf("%s:%d: %w", name, line, err)
+			}
+		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return &c, nil
@@ -192,42 +256,6 @@ func expandEnv(b []byte, getenv func(string) string) ([]byte, error) {
 		return nil, fmt.Errorf("environment variable %s is not set", strings.Join(missing, ", "))
 	}
 	return out, nil
-}
-
-func (c *TargetConfig) check() error {
-	if !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
-		return fmt.Errorf("base_url %q: want an http:// or https:// URL", c.BaseURL)
-	}
-	if c.Enroll.Path == "" || c.Verify.Path == "" {
-		return errors.New("enroll.path and verify.path are required")
-	}
-	if c.Enroll.QRImage == "" && c.Enroll.URI == "" && c.Enroll.ManualKey == "" {
-		return errors.New("enroll needs at least one of qr_image, uri, manual_key: where the answer carries the key")
-	}
-	if c.Bind != nil && (c.Bind.Codes < 1 || c.Bind.Codes > 2) {
-		return fmt.Errorf("bind.codes %d: want 1 or 2", c.Bind.Codes)
-	}
-	if c.Bind != nil && c.Bind.Path == "" {
-		return errors.New("bind.path is required when bind is given")
-	}
-	if len(c.Verdicts.Accepted) == 0 {
-		return errors.New("verdicts.accepted is required")
-	}
-	paths := []string{c.Enroll.QRImage, c.Enroll.URI, c.Enroll.ManualKey, c.Enroll.Account, c.Enroll.Issuer}
-	for _, p := range c.Enroll.Vars {
-		paths = append(paths, p)
-	}
-	for _, p := range paths {
-		if err := checkPath(p); err != nil {
-			return fmt.Errorf("enroll: %w", err)
-		}
-	}
-	for name, h := range c.Headers {
-		if strings.ContainsAny(name+h, "\r\n") {
-			return fmt.Errorf("header %q: line breaks are not allowed", name)
-		}
-	}
-	return nil
 }
 
 // RefConsoleConfig is the config of the reference console's API at

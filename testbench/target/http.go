@@ -26,6 +26,10 @@ type HTTPTarget struct {
 	cfg     *TargetConfig
 	client  *http.Client
 	timeout time.Duration
+
+	smu      sync.Mutex
+	sessions map[string]*session // by the enrollment's _session (flow.go)
+	nSession int
 }
 
 // NewHTTPTarget returns a target for cfg. client nil means a new client
@@ -71,10 +75,11 @@ func (t *HTTPTarget) Capabilities() testbench.Capabilities {
 
 // answer is a response read in full (capped).
 type answer struct {
-	status int
-	header http.Header
-	body   []byte
-	json   any
+	status  int
+	header  http.Header
+	body    []byte
+	json    any
+	cookies []*http.Cookie
 }
 
 // placeholder matches a template's {{name}}; compiled on first use (a
@@ -152,6 +157,17 @@ func (t *HTTPTarget) request(ctx context.Context, r Request, vars map[string]str
 	if err != nil {
 		return nil, err
 	}
+	switch {
+	case len(r.Form) > 0:
+		if body, err = formBody(r.Form, vars); err != nil {
+			return nil, err
+		}
+		ctype = "application/x-www-form-urlencoded"
+	case len(r.Multipart) > 0:
+		if body, ctype, err = multipartBody(r.Multipart, vars); err != nil {
+			return nil, err
+		}
+	}
 	method := r.Method
 	if method == "" {
 		method = http.MethodPost
@@ -172,6 +188,9 @@ func (t *HTTPTarget) request(ctx context.Context, r Request, vars map[string]str
 		req.Header.Set(k, v)
 	}
 	for k, v := range r.Headers {
+		if v, err = fill(v, vars, func(s string) string { return s }); err != nil {
+			return nil, err
+		}
 		req.Header.Set(k, v)
 	}
 	return req, nil
@@ -193,7 +212,15 @@ func readAnswer(req *http.Request, resp *http.Response) (*answer, error) {
 // Enroll posts the enroll request and takes the key forms from the answer.
 func (t *HTTPTarget) Enroll(ctx context.Context, account string) (*testbench.Enrollment, error) {
 	spec := t.cfg.Enroll
-	a, err := t.do(ctx, spec.Request, map[string]string{"account": account})
+	var sid string
+	var sess *session
+	if t.flows() {
+		var err error
+		if sid, sess, err = t.begin(ctx, account); err != nil {
+			return nil, err
+		}
+	}
+	a, err := t.doIn(ctx, sess, "enroll", spec.Request, varsIn(nil, sess, map[string]string{"account": account}))
 	if err != nil {
 		return nil, err
 	}
@@ -208,6 +235,9 @@ func (t *HTTPTarget) Enroll(ctx context.Context, account string) (*testbench.Enr
 		return nil, fmt.Errorf("enroll answered %d without a JSON body", a.status)
 	}
 	e := &testbench.Enrollment{Vars: map[string]string{}}
+	if sid != "" {
+		e.Vars[sessionVar] = sid
+	}
 	get := func(path string) string {
 		if path == "" {
 			return ""
@@ -250,39 +280,47 @@ func (t *HTTPTarget) Bind(ctx context.Context, e *testbench.Enrollment, codes []
 	vars["code"] = codes[len(codes)-1]
 	vars["code1"] = codes[0]
 	vars["code2"] = codes[len(codes)-1]
-	return t.judge(ctx, t.cfg.Bind.Request, vars)
+	vs := t.cfg.Verdicts
+	if t.cfg.Bind.Verdicts != nil {
+		vs = *t.cfg.Bind.Verdicts
+	}
+	return t.judgeBy(ctx, "bind", t.cfg.Bind.Request, vars, vs, t.sessionOf(e))
 }
 
 // Verify posts the verify request with the code.
 func (t *HTTPTarget) Verify(ctx context.Context, e *testbench.Enrollment, code string) testbench.Verdict {
+	if len(t.cfg.Login) > 0 {
+		return t.login(ctx, e, code)
+	}
 	vars := t.vars(e)
 	vars["code"] = code
-	return t.judge(ctx, t.cfg.Verify, vars)
+	return t.judgeBy(ctx, "verify", t.cfg.Verify, vars, t.cfg.Verdicts, t.sessionOf(e))
 }
 
+// vars is what e's requests may use: its account and variables, and what
+// its session captured.
 func (t *HTTPTarget) vars(e *testbench.Enrollment) map[string]string {
-	vars := map[string]string{"account": e.Account}
-	for k, v := range e.Vars {
-		vars[k] = v
-	}
-	return vars
+	return varsIn(e.Vars, t.sessionOf(e), map[string]string{"account": e.Account})
 }
 
-func (t *HTTPTarget) judge(ctx context.Context, r Request, vars map[string]string) testbench.Verdict {
-	a, err := t.do(ctx, r, vars)
-	if err != nil {
+func (t *HTTPTarget) judgeBy(ctx context.Context, key string, r Request, vars map[string]string, vs Verdicts, s *session) testbench.Verdict {
+	a, err := t.doIn(ctx, s, key, r, vars)
+	if a == nil {
 		return testbench.Verdict{Outcome: testbench.Error, Err: err}
 	}
-	return t.verdict(a)
+	v := t.verdictBy(a, vs)
+	if err != nil && v.Outcome == testbench.Accepted {
+		return testbench.Verdict{Outcome: testbench.Error, Err: err}
+	}
+	return v
 }
 
-// verdict maps an answer to a Verdict by the config's verdict rules.
-func (t *HTTPTarget) verdict(a *answer) testbench.Verdict {
+// verdictBy maps an answer to a Verdict by vs.
+func (t *HTTPTarget) verdictBy(a *answer, vs Verdicts) testbench.Verdict {
 	v := testbench.Verdict{Reason: brief(a)}
 	if d, err := http.ParseTime(a.header.Get("Date")); err == nil {
 		v.Date = d
 	}
-	vs := t.cfg.Verdicts
 	switch {
 	case matches(vs.Locked, a):
 		v.Outcome = testbench.Locked

@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"mime/multipart"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,6 +47,12 @@ func matches(ms []Match, a *answer) bool {
 				ok = false
 				break
 			}
+		}
+		for name, want := range m.Header {
+			ok = ok && strings.Contains(a.header.Get(name), want)
+		}
+		if ok && m.Body != "" {
+			ok = compiled(m.Body).Match(a.body)
 		}
 		if ok {
 			return true
@@ -103,4 +111,42 @@ func nonEmpty(ss ...string) []string {
 		}
 	}
 	return out
+}
+
+// formBody is fields form-urlencoded, each value filled in.
+func formBody(fields map[string]string, vars map[string]string) (string, error) {
+	v := url.Values{}
+	for k, tmpl := range fields {
+		s, err := fill(tmpl, vars, func(s string) string { return s })
+		if err != nil {
+			return "", err
+		}
+		v.Set(k, s)
+	}
+	return v.Encode(), nil
+}
+
+// multipartBody is fields as multipart/form-data, each value filled in,
+// and its content type (with the boundary).
+func multipartBody(fields map[string]string, vars map[string]string) (string, string, error) {
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		s, err := fill(fields[k], vars, func(s string) string { return s })
+		if err != nil {
+			return "", "", err
+		}
+		if err := w.WriteField(k, s); err != nil {
+			return "", "", err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return "", "", err
+	}
+	return b.String(), w.FormDataContentType(), nil
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"sync"
@@ -47,10 +48,12 @@ func (t *HTTPTarget) VerifyBurst(ctx context.Context, e *testbench.Enrollment, c
 	reqs := make([]*http.Request, len(codes))
 	wires := make([][]byte, len(codes))
 	bodies := make([][]byte, len(codes))
+	vs := t.cfg.Verdicts
+	if n := len(t.cfg.Login); n > 0 && t.cfg.Login[n-1].Verdicts != nil {
+		vs = *t.cfg.Login[n-1].Verdicts
+	}
 	for i, c := range codes {
-		vars := t.vars(e)
-		vars["code"] = c
-		req, err := t.request(ctx, t.cfg.Verify, vars)
+		req, err := t.burstRequest(ctx, e, c)
 		if err != nil {
 			return fail(err)
 		}
@@ -69,7 +72,7 @@ func (t *HTTPTarget) VerifyBurst(ctx context.Context, e *testbench.Enrollment, c
 		reqs[i], wires[i] = req, buf.Bytes()
 	}
 	if reqs[0].URL.Scheme == "https" {
-		h2, err := t.h2Burst(ctx, reqs, bodies)
+		h2, err := t.h2Burst(ctx, reqs, bodies, vs)
 		if err == nil {
 			return h2
 		}
@@ -122,7 +125,7 @@ func (t *HTTPTarget) VerifyBurst(ctx context.Context, e *testbench.Enrollment, c
 				res.Verdicts[i] = testbench.Verdict{Outcome: testbench.Error, Err: err}
 				return
 			}
-			res.Verdicts[i] = t.verdict(a)
+			res.Verdicts[i] = t.verdictBy(a, vs)
 		}()
 	}
 	start := realClock.Now()
@@ -136,6 +139,47 @@ func (t *HTTPTarget) VerifyBurst(ctx context.Context, e *testbench.Enrollment, c
 	res.Spread, res.Measured = last.Sub(start), true
 	wg.Wait()
 	return res
+}
+
+// burstRequest is the request that submits code on e, ready to go. With
+// a login flow, each submission has a session of its own, taken through
+// the login steps before the code's (its own challenge), and the request
+// is the last step's; else it is verify's in e's session. The session's
+// cookies are on the request: a burst is written by hand, not by a
+// client with the jar.
+func (t *HTTPTarget) burstRequest(ctx context.Context, e *testbench.Enrollment, code string) (*http.Request, error) {
+	s := t.sessionOf(e)
+	r := t.cfg.Verify
+	if n := len(t.cfg.Login); n > 0 {
+		var base map[string]string
+		if s != nil {
+			s.mu.Lock()
+			base = maps.Clone(s.vars)
+			s.mu.Unlock()
+		}
+		var id string
+		id, s = t.newSession(base)
+		defer t.dropSession(id)
+		if err := t.signIn(ctx, s); err != nil {
+			return nil, err
+		}
+		for i, st := range t.cfg.Login[:n-1] {
+			if _, err := t.step(ctx, s, fmt.Sprintf("login[%d]", i), st, varsIn(e.Vars, s, nil)); err != nil {
+				return nil, err
+			}
+		}
+		r = t.cfg.Login[n-1].Request
+	}
+	req, err := t.request(ctx, r, varsIn(e.Vars, s, map[string]string{"account": e.Account, "code": code}))
+	if err != nil {
+		return nil, err
+	}
+	if s != nil {
+		for _, c := range s.client.Jar.Cookies(req.URL) {
+			req.AddCookie(c)
+		}
+	}
+	return req, nil
 }
 
 // dialBurst opens a connection of its own to req's host, TLS for https

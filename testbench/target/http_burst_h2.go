@@ -28,7 +28,7 @@ var errNoH2 = errors.New("no HTTP/2")
 // its body but the last byte go out first, each on its own stream; then
 // the final DATA frames of all the streams, END_STREAM set, in one write
 // (one TCP packet for a burst of this size). The spread is that write.
-func (t *HTTPTarget) h2Burst(ctx context.Context, reqs []*http.Request, bodies [][]byte) (testbench.BurstResult, error) {
+func (t *HTTPTarget) h2Burst(ctx context.Context, reqs []*http.Request, bodies [][]byte, vs Verdicts) (testbench.BurstResult, error) {
 	n := len(reqs)
 	res := testbench.BurstResult{Verdicts: make([]testbench.Verdict, n),
 		Method: fmt.Sprintf("HTTP/2 single packet on one connection, %d streams", n)}
@@ -110,11 +110,11 @@ func (t *HTTPTarget) h2Burst(ctx context.Context, reqs []*http.Request, bodies [
 		return res, err
 	}
 	res.Spread, res.Measured = realClock.Now().Sub(start), true
-	return res, t.h2Answers(fr, bw, reqs, res.Verdicts)
+	return res, t.h2Answers(fr, bw, reqs, res.Verdicts, vs)
 }
 
 // h2Answers reads the answers of the burst's streams into vs.
-func (t *HTTPTarget) h2Answers(fr *http2.Framer, bw *bufio.Writer, reqs []*http.Request, vs []testbench.Verdict) error {
+func (t *HTTPTarget) h2Answers(fr *http2.Framer, bw *bufio.Writer, reqs []*http.Request, out []testbench.Verdict, vs Verdicts) error {
 	type stream struct {
 		status int
 		header http.Header
@@ -125,7 +125,7 @@ func (t *HTTPTarget) h2Answers(fr *http2.Framer, bw *bufio.Writer, reqs []*http.
 	left := len(reqs)
 	finish := func(i int, v testbench.Verdict) {
 		if !ss[i].done {
-			ss[i].done, vs[i] = true, v
+			ss[i].done, out[i] = true, v
 			left--
 		}
 	}
@@ -194,7 +194,7 @@ func (t *HTTPTarget) h2Answers(fr *http2.Framer, bw *bufio.Writer, reqs []*http.
 		}
 		if known && f.Header().Flags.Has(http2.FlagDataEndStream) && !ss[i].done {
 			b := ss[i].body.Bytes()
-			finish(i, t.verdict(&answer{status: ss[i].status, header: ss[i].header, body: b, json: decodeJSON(b)}))
+			finish(i, t.verdictBy(&answer{status: ss[i].status, header: ss[i].header, body: b, json: decodeJSON(b)}, vs))
 		}
 	}
 	return nil

@@ -351,9 +351,10 @@ func TestLoadTargetConfigErrors(t *testing.T) {
 		{"unknown field", "base_url: http://x\nbogus: 1\n", "bogus"},
 		{"no scheme", strings.Replace(string(example), "base_url: ${REFSERVER_URL:-http://127.0.0.1:8080}", "base_url: ftp://x", 1), "base_url"},
 		{"unset env", "base_url: ${NOT_SET_ANYWHERE}\n", "NOT_SET_ANYWHERE"},
-		{"bind codes 3", strings.Replace(string(example), "codes: 2", "codes: 3", 1), "bind.codes 3"},
+		{"bind codes 3", strings.Replace(string(example), "codes: 2", "codes: 3", 1), "bind codes 3:35: bind.codes: 3: want 1 or 2"},
 		{"no key place", strings.NewReplacer("qr_image: qr_png", "", "manual_key: secret", "").Replace(string(example)), "qr_image"},
-		{"json", `{"base_url": "http://x", "enroll": {"path": "/e", "uri": "u"}, "verify": {"path": "/v"}, "verdicts": {"accepted": [{"status": [200]}]}}`, ""},
+		{"verify without the code", `{"base_url": "http://x", "enroll": {"path": "/e", "uri": "u"}, "verify": {"path": "/v"}, "verdicts": {"accepted": [{"status": [200]}]}}`, ":1: verify: the code has nowhere to go"},
+		{"json", `{"base_url": "http://x", "enroll": {"path": "/e", "uri": "u"}, "verify": {"path": "/v/{{code}}"}, "verdicts": {"accepted": [{"status": [200]}]}}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
