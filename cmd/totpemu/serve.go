@@ -61,6 +61,15 @@ Flags:
                              e.g. --lockout 10
   --lockout-for DURATION   how long a lock lasts (default 5m0s)
                              e.g. --lockout-for 30s
+  --throttle exponential[:FACTOR]
+                           django-otp's silent throttling: after a device's
+                             n-th refused code in a row, every code, right
+                             ones too, is refused as a wrong one is (403,
+                             no 429) for FACTOR * 2^(n-1) (1, 2, 4 s ...);
+                             a refusal while throttled does not count, a
+                             success resets; FACTOR is 1s if left out, at
+                             most 1h; combines with --lockout (default off)
+                             e.g. --throttle exponential:500ms
   --clock-offset DURATION  the server's own clock error, added to its clock;
                              fractions of a second are kept (default 0s)
                              e.g. --clock-offset=-45s, --clock-offset 13.4s
@@ -124,6 +133,7 @@ Examples:
   totpemu serve
   totpemu serve --addr 127.0.0.1:9000 --window-back 2 --window-forward 0
   totpemu serve --replay code --lockout 0
+  totpemu serve --throttle exponential --lockout 0
   totpemu serve --lab --clock-offset=-90s --resync
   totpemu serve --window-seconds-back 15s --window-seconds-forward 0s
   totpemu serve --lab --flaw toctou-replay --flaw lockout-race
@@ -145,6 +155,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	replay := fs.String("replay", d.Replay, "")
 	lockout := fs.Int("lockout", d.Lockout, "")
 	lockoutFor := fs.Duration("lockout-for", d.LockoutFor, "")
+	throttle := fs.String("throttle", "", "")
 	offset := fs.Duration("clock-offset", 0, "")
 	digits := fs.Int("digits", d.Digits, "")
 	alg := fs.String("algorithm", d.Algorithm, "")
@@ -195,6 +206,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			return usageErr(hint, "serve: %s %v: want %s", ch.flag, ch.val, ch.want)
 		}
 	}
+	var factor time.Duration // 0: off
+	if fs.Changed("throttle") {
+		f, err := parseThrottle(*throttle)
+		if err != nil {
+			return usageErr(hint, "serve: --throttle %q: %v", *throttle, err)
+		}
+		factor = f
+	}
 	var flawed refserver.Options // what the --flaw values set
 	for _, name := range *flaws {
 		if err := flawed.AddFlaw(name); err != nil {
@@ -215,7 +234,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		WindowBack: *back, WindowForward: *forward,
 		WindowInSeconds: inSeconds, WindowSecondsBack: *secBack, WindowSecondsForward: *secForward,
 		Replay:  *replay,
-		Lockout: *lockout, LockoutFor: *lockoutFor,
+		Lockout: *lockout, LockoutFor: *lockoutFor, ThrottleFactor: factor,
 		ClockOffset: *offset,
 		Digits:      *digits, Algorithm: *alg, Period: *period,
 		SecretBytes: *secretBytes, BindCodes: *bindCodes,
@@ -246,4 +265,24 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stderr, "totpemu: stopped after the requests in flight finished\n")
 	return nil
+}
+
+// throttleForm is the form --throttle takes.
+const throttleForm = "want exponential or exponential:FACTOR, FACTOR a positive duration up to 1h such as 500ms"
+
+// parseThrottle parses a --throttle value: "exponential" is django-otp's
+// default factor, 1s; "exponential:FACTOR" sets it.
+func parseThrottle(v string) (time.Duration, error) {
+	mode, arg, hasArg := strings.Cut(v, ":")
+	if mode != "exponential" {
+		return 0, errors.New(throttleForm)
+	}
+	if !hasArg {
+		return time.Second, nil
+	}
+	f, err := time.ParseDuration(arg)
+	if err != nil || f <= 0 || f > refserver.MaxThrottleFactor {
+		return 0, errors.New(throttleForm)
+	}
+	return f, nil
 }

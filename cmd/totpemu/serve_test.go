@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestServeShutdownInFlight runs "totpemu serve" on 127.0.0.1:0, starts a
@@ -179,7 +180,7 @@ func startInFlight(t *testing.T, addr, body string) (net.Conn, *bufio.Reader) {
 // TestServeFlaws runs "totpemu serve --lab" with flaws: the startup line
 // stays first and names them, a warning line follows, /healthz lists them,
 // and --replay-counts-as-failure and --flaw replay-counts are the same
-// policy, allowed without --lab.
+// policy, allowed without --lab, as --throttle is.
 func TestServeFlaws(t *testing.T) {
 	for _, tc := range []struct {
 		args    []string
@@ -193,6 +194,8 @@ func TestServeFlaws(t *testing.T) {
 			[]string{"toctou-replay", "lockout-race", "bind-reuse"}},
 		{[]string{"--replay-counts-as-failure"}, []string{"replays count as failures"}, "", []string{}},
 		{[]string{"--flaw", "replay-counts"}, []string{"replays count as failures"}, "", []string{}},
+		{[]string{"--throttle", "exponential:2s"}, []string{"throttle exponential 2s"}, "", []string{}},
+		{[]string{"--throttle", "exponential", "--lockout", "0"}, []string{"lockout off, throttle exponential 1s,"}, "", []string{}},
 		{nil, nil, "", []string{}},
 	} {
 		ctx, cancel := context.WithCancel(t.Context())
@@ -245,6 +248,38 @@ func TestServeFlaws(t *testing.T) {
 		cancel()
 		if code := <-exit; code != exitOK {
 			t.Errorf("serve %q exited %d after shutdown, want 0", tc.args, code)
+		}
+	}
+}
+
+// TestParseThrottle: --throttle is exponential (factor 1s) or
+// exponential:FACTOR, FACTOR from 1ns to 1h.
+func TestParseThrottle(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"exponential", time.Second, true},
+		{"exponential:500ms", 500 * time.Millisecond, true},
+		{"exponential:2s", 2 * time.Second, true},
+		{"exponential:1h", time.Hour, true},
+		{"exponential:1h1s", 0, false},
+		{"exponential:0s", 0, false},
+		{"exponential:-1s", 0, false},
+		{"exponential:", 0, false},
+		{"exponential:soon", 0, false},
+		{"Exponential", 0, false},
+		{"linear", 0, false},
+		{"linear:1s", 0, false},
+		{"", 0, false},
+	} {
+		got, err := parseThrottle(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("parseThrottle(%q) = %v, %v; want %v, ok %t", tc.in, got, err, tc.want, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "want exponential or exponential:FACTOR") {
+			t.Errorf("parseThrottle(%q): error %q does not name the form", tc.in, err)
 		}
 	}
 }

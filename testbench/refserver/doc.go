@@ -45,14 +45,28 @@
 // consecutive refusals, whether a refused replay counts as one
 // (ReplayCountsAsFailure, default off: a code that matches a step but is
 // refused by the replay policy is not a failure, so a burst of replayed
-// codes cannot lock the real user out), the server's own clock offset,
-// resync (RFC 6238 section 6: after a success the window is centred on
-// the device's offset), digits, algorithm, period, secret size and how
-// many codes binding takes.
+// codes cannot lock the real user out), silent exponential throttling
+// (ThrottleFactor, below), the server's own clock offset, resync (RFC 6238
+// section 6: after a success the window is centred on the device's
+// offset), digits, algorithm, period, secret size and how many codes
+// binding takes.
 //
-// Verifying (verify.go): check is admit (deleted, locked, bound), judge
-// (match the window; matched, replayed or wrong) and accept or refuse,
-// all under the device's mutex.
+// Throttling (Options.ThrottleFactor, "totpemu serve --throttle
+// exponential[:FACTOR]") is django-otp's ThrottlingMixin, the factor its
+// OTP_TOTP_THROTTLE_FACTOR (default 1 s): after a device's n-th refusal
+// in a row (a wrong code, or a replay: django-otp counts any failed
+// verification), every bind or verify of it, right codes too, is refused
+// until factor * 2^(n-1) after that refusal (1, 2, 4, 8 s ...). The
+// refusal is silent: 403 "rejected", the answer to a wrong code, with no
+// 429 or Retry-After. A refusal while throttled is not judged and not a
+// failure, for the throttle or the lockout (django-otp's
+// verify_is_allowed comes first and skips throttle_increment); a success
+// resets the count. The lockout keeps its own count beside it. The state
+// is the device's, under its mutex, on the server's clock (Now).
+//
+// Verifying (verify.go): check is admit (deleted, locked, bound,
+// throttled), judge (match the window; matched, replayed or wrong) and
+// accept or refuse, all under the device's mutex.
 //
 // Flaws (flaws.go, Options.Flaws, "totpemu serve --lab --flaw NAME") are
 // deliberate bugs, each found in real servers, so the bench's security

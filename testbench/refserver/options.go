@@ -58,6 +58,17 @@ type Options struct {
 	// LockoutFor is how long a lock lasts. Zero means 5 minutes.
 	LockoutFor time.Duration
 
+	// ThrottleFactor turns on django-otp's silent exponential throttling
+	// (ThrottlingMixin, OTP_TOTP_THROTTLE_FACTOR, whose default is 1 s):
+	// after a device's n-th refusal in a row (a wrong code, or a replay),
+	// every bind or verify of it, right codes too, is refused as a wrong
+	// code is (403 "rejected", no 429, no Retry-After) until
+	// ThrottleFactor * 2^(n-1) after that refusal. A refusal while
+	// throttled is not a failure, for the throttle or the lockout; a
+	// success resets the count. It combines with Lockout, which keeps its
+	// own count. Zero means off; at most 1 hour.
+	ThrottleFactor time.Duration
+
 	// ClockOffset is the server's own clock error, added to Clock's time
 	// for every code check (the lab clock reports the time without it).
 	ClockOffset time.Duration
@@ -133,6 +144,9 @@ const (
 	maxWindow      = 1000
 	maxLockout     = 1_000_000
 	maxIssuerBytes = 128
+
+	// MaxThrottleFactor is the longest Options.ThrottleFactor.
+	MaxThrottleFactor = time.Hour
 )
 
 // withDefaults fills the zero fields that take a default and checks every
@@ -187,6 +201,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("lockout %d: want 0 (off) to %d failures", o.Lockout, maxLockout)
 	case o.LockoutFor < 0:
 		return o, fmt.Errorf("lockout duration %v: must not be negative", o.LockoutFor)
+	case o.ThrottleFactor < 0 || o.ThrottleFactor > MaxThrottleFactor:
+		return o, fmt.Errorf("throttle factor %v: want 0 (off) to %v", o.ThrottleFactor, MaxThrottleFactor)
 	case o.Digits < 6 || o.Digits > 8:
 		return o, fmt.Errorf("digits %d: want 6 to 8", o.Digits)
 	case o.Algorithm != "SHA1" && o.Algorithm != "SHA256" && o.Algorithm != "SHA512":
@@ -228,6 +244,9 @@ func (o Options) Policy() string {
 	lock := "off"
 	if o.Lockout > 0 {
 		lock = fmt.Sprintf("%d failures for %v", o.Lockout, o.LockoutFor)
+	}
+	if o.ThrottleFactor > 0 {
+		lock += fmt.Sprintf(", throttle exponential %v", o.ThrottleFactor)
 	}
 	s := fmt.Sprintf("window %s, replay %s, lockout %s, clock offset %v, %d digits, %s, %d s, %d-byte secrets, bind with %d code(s), resync %t",
 		o.WindowText(), o.Replay, lock, o.ClockOffset, o.Digits, o.Algorithm, o.Period, o.SecretBytes, o.BindCodes, o.Resync)

@@ -37,6 +37,8 @@ type device struct {
 	drift       int64            // the device's offset in steps (Resync)
 	failures    int              // consecutive refused codes
 	lockedUntil time.Time        // zero when not locked
+	tfailures   int              // consecutive refusals, for the throttle (ThrottleFactor)
+	tlastFail   time.Time        // when the last of them came
 	deleted     bool
 	codes       [codeCacheSize]cachedCode
 }

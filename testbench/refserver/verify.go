@@ -109,9 +109,9 @@ func wellFormed(code string, digits int) bool {
 // check judges codes for device d: one code to verify a bound device, or
 // to bind it (bind set) with one code or two consecutive ones. It is a
 // compare-and-set on d's state: lock, bound flag, last step, used codes,
-// drift and failure count change together under d.mu. The codes must be
-// well formed already. With a race flaw (Options.Flaws) it is checkRacy,
-// which is not atomic on purpose; ctx is only for its pause.
+// drift, failure count and throttle change together under d.mu. The
+// codes must be well formed already. With a race flaw (Options.Flaws) it
+// is checkRacy, which is not atomic on purpose; ctx is only for its pause.
 func (s *Server) check(ctx context.Context, d *device, bind bool, codes ...string) verdict {
 	if s.opts.Flaws.races() {
 		return s.checkRacy(ctx, d, bind, codes)
@@ -176,8 +176,9 @@ func (s *Server) checkRacy(ctx context.Context, d *device, bind bool, codes []st
 }
 
 // admit checks d's state before its codes are judged at now: deleted,
-// locked (an expired lock is lifted and the count reset), bound. It
-// reports false with the verdict to answer. d.mu must be held.
+// locked (an expired lock is lifted and the count reset), bound,
+// throttled (Options.ThrottleFactor). It reports false with the verdict
+// to answer. d.mu must be held.
 func (s *Server) admit(d *device, bind bool, now time.Time) (verdict, bool) {
 	if d.deleted {
 		return verdict{outcome: gone}, false
@@ -195,7 +196,36 @@ func (s *Server) admit(d *device, bind bool, now time.Time) (verdict, bool) {
 	if !bind && !d.bound {
 		return verdict{outcome: notBound}, false
 	}
+	if s.throttled(d, now) {
+		// Silent, as django-otp's: the answer to a wrong code, and no
+		// failure counted (its verify_is_allowed comes first and skips
+		// throttle_increment).
+		return verdict{outcome: rejected}, false
+	}
 	return verdict{}, true
+}
+
+// throttled reports whether d's codes are refused unjudged at now by the
+// silent exponential throttle (Options.ThrottleFactor): after its n-th
+// refusal in a row, until ThrottleFactor * 2^(n-1) after that refusal.
+// d.mu must be held.
+func (s *Server) throttled(d *device, now time.Time) bool {
+	if s.opts.ThrottleFactor <= 0 || d.tfailures == 0 {
+		return false
+	}
+	return now.Sub(d.tlastFail) < throttleDelay(s.opts.ThrottleFactor, d.tfailures)
+}
+
+// throttleDelay is factor * 2^(n-1) for n >= 1 failures in a row, as
+// django-otp's delay_required, saturating at the longest Duration.
+func throttleDelay(factor time.Duration, n int) time.Duration {
+	if n <= 0 || factor <= 0 {
+		return 0
+	}
+	if n-1 >= 62 || factor > math.MaxInt64>>(n-1) {
+		return math.MaxInt64
+	}
+	return factor << (n - 1)
 }
 
 // judgement is what codes are to a device at an instant.
@@ -254,9 +284,15 @@ func (s *Server) judge(d *device, now time.Time, codes []string) (j judgement, m
 }
 
 // refuse answers a refusal and counts it towards the lockout: a wrong
-// code always, a replay when Options.ReplayCountsAsFailure. d.mu must be
-// held.
+// code always, a replay when Options.ReplayCountsAsFailure. With the
+// throttle on, every refusal judged (a wrong code or a replay, as
+// django-otp's throttle_increment follows any failed verify_token)
+// counts towards it at now. d.mu must be held.
 func (s *Server) refuse(d *device, now time.Time, j judgement) verdict {
+	if s.opts.ThrottleFactor > 0 {
+		d.tfailures++
+		d.tlastFail = now
+	}
 	if j == wrong || s.opts.ReplayCountsAsFailure {
 		d.failures++
 		if s.opts.Lockout > 0 && d.failures >= s.opts.Lockout {
@@ -268,11 +304,12 @@ func (s *Server) refuse(d *device, now time.Time, j judgement) verdict {
 }
 
 // accept records codes accepted at step match (cur is the step of the
-// check's instant): the count reset, the device bound, the use recorded
-// for the replay policy (not for a bind with Flaws.BindReuse), the drift
-// with Resync. d.mu must be held.
+// check's instant): the counts (lockout and throttle) reset, the device
+// bound, the use recorded for the replay policy (not for a bind with
+// Flaws.BindReuse), the drift with Resync. d.mu must be held.
 func (s *Server) accept(d *device, bind bool, match, cur int64, codes []string) verdict {
 	d.failures = 0
+	d.tfailures, d.tlastFail = 0, time.Time{}
 	d.bound = true
 	if !bind || !s.opts.Flaws.BindReuse {
 		d.hasLast, d.lastStep = true, match
