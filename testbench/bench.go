@@ -129,9 +129,11 @@ type bench struct {
 	refAbove     *time.Duration // the lowest x a bind was refused at above the stretch seen accepted
 	refBelow     *time.Duration // the highest x below it
 	bindErr      error
-	resets       bool       // a success was seen to reset the failure count
-	throttles    int        // "slow down" answers seen
-	evidence     []evidence // accepted binds and accepts on pristine enrollments
+	resets       bool           // a success was seen to reset the failure count
+	throttles    int            // "slow down" answers seen
+	retryAfters  []float64      // the Retry-After of those that said, seconds
+	throttle     *throttleFacts // a silent throttle setup found; nil: none seen
+	evidence     []evidence     // accepted binds and accepts on pristine enrollments
 	notes        []string
 
 	// Measurements several scenarios share, each made once.
@@ -384,7 +386,10 @@ func (b *bench) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return a.sniff(ctx, d)
+	if err := a.sniff(ctx, d); err != nil {
+		return err
+	}
+	return a.probeThrottle(ctx)
 }
 
 // fatal reports whether err ends the run rather than one scenario.

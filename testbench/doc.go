@@ -83,6 +83,14 @@
 // books without inferring policy from a race, and the caller retires the
 // enrollment after.
 //
+// Throttles (throttle.go): setup looks for a silent throttle (django-otp's
+// doubling delay after failures, refusals that look like wrong codes)
+// with one wrong code and a right one on an enrollment of its own; once
+// found, send waits out every enrollment's throttle (its refusals in a
+// row, lastFail), nextAccepted plans after it, enrollments take at most
+// throttleRefusals refusals, and the throttle scenario measures the
+// delays.
+//
 // Scenarios (scenario_*.go): enroll as a person would (timed); lockout
 // (publishes the count at once, then right codes once the edges are
 // known); window and server-clock (the edges and the Date clock, read

@@ -41,6 +41,9 @@ type device struct {
 	pristine bool      // no verify accepted yet: its window is where the bind left it
 	oldBound bool      // bound with the oldest codes accepted (a server that re-centres on drift moves its window)
 	busy     bool
+	tfails   int       // refusals in a row (a silent throttle's count)
+	lastFail time.Time // when the last refusal came
+	rawSend  bool      // the next send does not wait out a throttle (it measures one)
 }
 
 func (d *device) code(step int64) string {
@@ -87,6 +90,14 @@ func (b *bench) cleanStepLocked(d *device, n int64) int64 {
 // refusals: with the lockout count L known, L in all (the L-th locks it
 // for what follows); not known, one.
 func (b *bench) refusalsLeftLocked(d *device, lf lockoutFacts) int {
+	if b.throttle != nil {
+		// Each refusal doubles the next wait: move on early.
+		left := throttleRefusals - d.tfails
+		if lf.limit > 0 {
+			left = min(left, lf.limit-d.fails)
+		}
+		return left
+	}
 	switch {
 	case lf.none:
 		return 1 << 30

@@ -63,6 +63,8 @@ type Results struct {
 	Window  *WindowResult  `json:"window,omitempty"`
 	Replay  *ReplayResult  `json:"replay,omitempty"`
 	Lockout *LockoutResult `json:"lockout,omitempty"`
+	// Throttle is how the target slows guessing down.
+	Throttle *ThrottleResult `json:"throttle,omitempty"`
 
 	Race       *RaceResult       `json:"race,omitempty"`
 	Reuse      *ReuseResult      `json:"reuse,omitempty"`

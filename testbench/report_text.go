@@ -83,8 +83,21 @@ func writeSummary(tw io.Writer, res Results) {
 		if l.FailuresBeforeLock != nil {
 			fmt.Fprintf(tw, "LOCKOUT\tlocked after %d wrong codes; right code refused while locked: %s; success resets the count: %s\n",
 				*l.FailuresBeforeLock, yesNo(l.RightCodeRefusedWhenLocked), yesNo(l.SuccessResets))
+		} else if l.ThrottledAfter != nil {
+			fmt.Fprintf(tw, "LOCKOUT\tno lock: a silent throttle, %d wrong codes each sent after the last one's delay; a right code then: %s\n",
+				*l.ThrottledAfter, yes(l.RightCodeRefusedWhenLocked != nil && *l.RightCodeRefusedWhenLocked, "refused", "accepted"))
 		} else {
 			fmt.Fprintf(tw, "LOCKOUT\tno lock within %d wrong codes; a right code afterwards refused: %s\n", l.MaxAttempts, yesNo(l.RightCodeRefusedWhenLocked))
+		}
+	}
+	if th := res.Throttle; th != nil {
+		switch th.Kind {
+		case "silent":
+			fmt.Fprintf(tw, "THROTTLE\tsilent (a right code refused as wrong for a while after failures): delays after 1..%d failures in a row %v s\n", len(th.DelaysS), th.DelaysS)
+		case "429":
+			fmt.Fprintf(tw, "THROTTLE\t\"slow down\" (HTTP 429); Retry-After seen: %v s\n", th.DelaysS)
+		default:
+			fmt.Fprintf(tw, "THROTTLE\tnone seen\n")
 		}
 	}
 	if wr := res.Window; wr != nil {
@@ -131,7 +144,7 @@ func writeSecurityText(tw io.Writer, res Results) {
 			refused(negate(r.BindCodeAcceptedAtLogin)), refused(negate(r.CodeAcceptedInSecondSession)))
 	}
 	if r := res.BruteForce; r != nil {
-		fifty := "never (the lock caps the guesses)"
+		fifty := "never"
 		if r.HoursTo50Pct != nil {
 			fifty = hoursText(*r.HoursTo50Pct)
 		}

@@ -35,6 +35,9 @@ func (a *actor) nextAccepted(d *device, e *edges, from int64, hold time.Duration
 func (a *actor) nextAcceptedLocked(d *device, e *edges, from int64, hold time.Duration, now time.Time) (int64, time.Time, error) {
 	b := a.b
 	P := b.period
+	if t := b.throttledUntilLocked(d); t.After(now) {
+		now = t // a silent throttle holds d until then
+	}
 	lo, hi := a.surely(e)
 	hi -= hold
 	if hi < lo {

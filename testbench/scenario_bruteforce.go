@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -51,11 +52,14 @@ func runBruteForce(ctx context.Context, a *actor) (any, []Check, error) {
 	}
 	b.mu.Lock()
 	digits := b.devs[0].acct.Digits
-	throttles := b.throttles
+	throttles, thr := b.throttles, b.throttle
 	b.mu.Unlock()
 	iv := e.interval()
 	k := float64(iv.until-iv.from) / float64(iv.period)
 	res := bruteForce(k, digits, b.cfg.GuessRate, lf)
+	if thr != nil && lf.limit == 0 {
+		res = bruteForceThrottled(k, digits, b.cfg.GuessRate, thr)
+	}
 	if throttles > 0 {
 		res.Limit += fmt.Sprintf(`; the target also answered "slow down" (HTTP 429) %d times: a rate limit these odds leave out, so they are an upper bound`, throttles)
 	}
@@ -99,11 +103,29 @@ func bruteForce(k float64, digits int, rate float64, lf lockoutFacts) *BruteForc
 	return res
 }
 
+// bruteForceThrottled is the odds against a silent doubling throttle:
+// the n-th guess in a row waits first * 2^(n-2), so a time T allows about
+// log2(T / first) guesses, and 50 % never comes.
+func bruteForceThrottled(k float64, digits int, rate float64, t *throttleFacts) *BruteForceResult {
+	res := &BruteForceResult{CodesAcceptedPerGuess: round3(k), Digits: digits, GuessRate: rate, Computed: true}
+	p := k / math.Pow(10, float64(digits))
+	res.PerGuess = p
+	res.Limit = fmt.Sprintf("a silent throttle: the n-th failure in a row holds every code %.1f s x 2^(n-1)", t.first.Seconds())
+	chance := func(d time.Duration) float64 { return 1 - math.Pow(1-p, float64(throttleGuesses(t, d))) }
+	res.GuessesPerHour = float64(throttleGuesses(t, time.Hour))
+	res.P1h, res.P1d, res.P30d = chance(time.Hour), chance(24*time.Hour), chance(30*24*time.Hour)
+	return res
+}
+
 func bruteForceChecks(res *BruteForceResult, lf lockoutFacts) []Check {
 	odds := fmt.Sprintf("computed, not attempted: %.2f codes accepted per guess of %d digits, %s (%.0f guesses an hour): %s in 1 h, %s in 1 day, %s in 30 days",
 		res.CodesAcceptedPerGuess, res.Digits, res.Limit, res.GuessesPerHour, pct(res.P1h), pct(res.P1d), pct(res.P30d))
 	if res.HoursTo50Pct == nil {
-		return []Check{{ID: "bruteforce.odds", Status: Pass, Detail: odds + "; a 50 % chance never comes: the lock caps the guesses"}}
+		why := "the lock caps the guesses"
+		if strings.HasPrefix(res.Limit, "a silent throttle") {
+			why = "each wait doubles"
+		}
+		return []Check{{ID: "bruteforce.odds", Status: Pass, Detail: odds + "; a 50 % chance never comes: " + why}}
 	}
 	h := *res.HoursTo50Pct
 	odds += "; 50 % after " + hoursText(h)

@@ -11,6 +11,16 @@ import (
 // consecutive failed attempts on one account.
 const nistMaxFailures = 100
 
+// throttleLockoutCap is the longest throttle the lockout scenario waits
+// out before one more wrong code: 10 minutes in virtual time (free), 32 s
+// in real time.
+func (a *actor) throttleLockoutCap() time.Duration {
+	if a.b.tl.tm.Virtual() {
+		return 10 * time.Minute
+	}
+	return 32 * time.Second
+}
+
 // LockoutResult is when and how the target locks.
 type LockoutResult struct {
 	// FailuresBeforeLock is how many wrong codes were refused before the
@@ -21,6 +31,10 @@ type LockoutResult struct {
 	LockScope                  string   `json:"lock_scope,omitempty"` // "device", or "beyond the device" when a fresh enrollment is locked too
 	MaxAttempts                int      `json:"max_attempts"`
 	RetryAfterS                *float64 `json:"retry_after_s"` // what the locked answer asked, when it said
+	// ThrottledAfter: on a target that throttles silently, the wrong codes
+	// sent (each after the last one's throttle) before the next wait grew
+	// too long; null otherwise.
+	ThrottledAfter *int `json:"throttled_after,omitempty"`
 }
 
 // runLockout submits wrong codes until the target locks (at most
@@ -105,6 +119,12 @@ func runLockout(ctx context.Context, a *actor) (any, []Check, error) {
 	}
 	res.RightCodeRefusedWhenLocked = ptr(an.v.Outcome != Accepted)
 	checks := lockoutChecks(res, locked, failures, an.v)
+	if t := b.throttle; t != nil && !locked {
+		res.ThrottledAfter = ptr(failures)
+		checks[0] = Check{ID: "lockout.limit", Status: Pass, Detail: fmt.Sprintf(
+			"no lock, but a silent throttle: %d wrong codes took %s, each waiting out the last (the n-th failure in a row holds every code %.1f s x 2^(n-1)), so a day allows about %d guesses",
+			failures, hoursText(throttleTotal(t, failures).Hours()), t.first.Seconds(), throttleGuesses(t, 24*time.Hour))}
+	}
 	if !locked || failures < 2 {
 		return res, checks, nil // one failure locks: a reset cannot be observed
 	}
@@ -116,8 +136,15 @@ func runLockout(ctx context.Context, a *actor) (any, []Check, error) {
 }
 
 // lockUp submits wrong codes on d until it locks or max were refused.
+//
+// On a target that throttles silently each wrong code waits out the
+// throttle (or it would not count), so it stops when the next wait would
+// be over throttleLockoutCap: the throttle is then the limit.
 func (a *actor) lockUp(ctx context.Context, d *device, max int) (failures int, locked bool, lock answer, err error) {
 	for i := 0; i < max; i++ {
+		if t := a.b.throttle; t != nil && t.delay(failures) > a.throttleLockoutCap() {
+			break
+		}
 		an, err := a.sendWrong(ctx, d, i)
 		if err != nil {
 			return 0, false, answer{}, err

@@ -11,6 +11,7 @@ const (
 	ScenarioServerClock = "server-clock"
 	ScenarioBoundary    = "boundary"
 	ScenarioDrift       = "drift"
+	ScenarioThrottle    = "throttle"
 	ScenarioRace        = "race"
 	ScenarioReuse       = "reuse"
 	ScenarioBruteForce  = "bruteforce"
@@ -37,6 +38,8 @@ var scenarioTable = []scenario{
 		func(r *Results, v any) { r.Enroll = v.(*EnrollResult) }},
 	{ScenarioLockout, "the edges, for right codes", runLockout,
 		func(r *Results, v any) { r.Lockout = v.(*LockoutResult) }},
+	{ScenarioThrottle, "the edges, for right codes (the throttle itself is found at setup)", runThrottle,
+		func(r *Results, v any) { r.Throttle = v.(*ThrottleResult) }},
 	{ScenarioWindow, "the edges and the Date clock", runWindow,
 		func(r *Results, v any) { r.Window = v.(*WindowResult) }},
 	{ScenarioReplay, "the edges", runReplay,

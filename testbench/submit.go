@@ -68,9 +68,15 @@ func (a *actor) sendBy(ctx context.Context, d *device, bind bool, mk func(now ti
 		}
 		b.mu.Lock()
 		pause := b.pause
+		why := "a lock that covers every enrollment to end"
+		if !d.rawSend {
+			if t := b.throttledUntilLocked(d); t.After(pause) {
+				pause, why = t, fmt.Sprintf("the target's silent throttle after %d refusals", d.tfails)
+			}
+		}
 		b.mu.Unlock()
 		if pause.After(b.tl.now()) {
-			if err := b.tl.until(ctx, pause, a.name, "a lock that covers every enrollment to end"); err != nil {
+			if err := b.tl.until(ctx, pause, a.name, why); err != nil {
 				return answer{}, err
 			}
 			waited = true
@@ -106,6 +112,9 @@ func (a *actor) sendBy(ctx context.Context, d *device, bind bool, mk func(now ti
 			throttles++
 			b.mu.Lock()
 			b.throttles++
+			if an.v.RetryAfter > 0 && len(b.retryAfters) < 16 {
+				b.retryAfters = append(b.retryAfters, an.v.RetryAfter.Seconds())
+			}
 			b.mu.Unlock()
 			if throttles > maxThrottles {
 				return an, fmt.Errorf("target kept answering \"slow down\" (%d times in a row): %v", throttles, an.v)
@@ -117,6 +126,10 @@ func (a *actor) sendBy(ctx context.Context, d *device, bind bool, mk func(now ti
 			if wait > maxThrottleWait {
 				return an, fmt.Errorf("target asked to wait %v, over the %v the bench waits: %v", wait, maxThrottleWait, an.v)
 			}
+			// Up to 10 % more, different per enrollment and try: the
+			// submissions a "slow down" held do not all come back at one
+			// instant to be held again.
+			wait += wait * time.Duration((d.n*7+throttles*13)%11) / 100
 			// The try in the reason: each back-off is a countdown of its
 			// own, so a longer one after a shorter is not a clock going
 			// backwards.
@@ -151,6 +164,7 @@ func (b *bench) keepBooks(d *device, bind bool, an answer) {
 	defer b.mu.Unlock()
 	switch an.v.Outcome {
 	case Accepted:
+		d.tfails = 0
 		if bind {
 			d.bound, d.hasBind, d.bindHi = true, true, an.step
 			for _, c := range an.codes {
@@ -182,6 +196,8 @@ func (b *bench) keepBooks(d *device, bind bool, an answer) {
 		}
 	case Rejected:
 		d.fails++
+		d.tfails++
+		d.lastFail = an.recv
 	case Locked:
 		if an.v.RetryAfter > 0 && an.v.RetryAfter <= maxThrottleWait {
 			d.lockedTo = an.recv.Add(an.v.RetryAfter)

@@ -21,7 +21,10 @@ func init() {
 		usage: `Usage: totpemu bench [--target URL | --target-config FILE | --target-cmd CMD] [flags]
 
 Measures what a TOTP server really accepts and prints a report: enrollment
-end to end (enroll), when it locks after wrong codes (lockout), a code's
+end to end (enroll), when it locks after wrong codes (lockout), whether it
+throttles, silently as django-otp does or with "slow down" (throttle: the
+delays after 1, 2, 3 failures in a row; a silent throttle is found first
+and every probe waits it out), a code's
 acceptance interval (window: the code of step n is accepted from nP+from
 to nP+until of true time; in the server's own steps, or in seconds),
 whether replayed codes are refused (replay), whether bursts of requests
@@ -73,10 +76,11 @@ Targets:
                          passes it in $TOTPEMU_SECRET and $TOTPEMU_URI
 
 Flags:
-  --scenario a,b         scenarios to run: enroll, lockout, window, replay,
-                         race, reuse, bruteforce, server-clock, boundary,
-                         drift (default all; those that need the window's
-                         edges or the lockout count measure them too)
+  --scenario a,b         scenarios to run: enroll, lockout, throttle, window,
+                         replay, race, reuse, bruteforce, server-clock,
+                         boundary, drift (default all; those that need the
+                         window's edges or the lockout count measure them
+                         too)
   --burst N              race: submissions released together (default 20;
                          over HTTP/1.1 each on its own connection, held at
                          its last byte, then all released)

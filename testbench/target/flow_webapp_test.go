@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http/httptest"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -100,5 +101,118 @@ func TestWebAppFlow(t *testing.T) {
 			}
 			t.Logf("%s at %v: submissions %v, %d enrollments", c.name, ph, rep.Submissions, rep.Enrollments)
 		})
+	}
+}
+
+// TestWebAppThrottle is the regression test for a server that throttles
+// silently (django-otp: after the n-th failure in a row every code, right
+// ones too, is refused as wrong for 2^(n-1) s). The bench used to fail on
+// it with "lockout.error: a right code needs the window: the upper edge:
+// no bind accepted with codes within 10 steps of the true time": each
+// refused probe lengthened the throttle and made the next right code look
+// wrong. Now setup finds the throttle, every probe waits it out, and the
+// window, replay and lockout come out right, the throttle reported with
+// its delays.
+func TestWebAppThrottle(t *testing.T) {
+	for _, ph := range []time.Duration{phases[1], phases[4]} {
+		rep := webappRun(t, webapp.Options{Back: 1, Forward: 1, Throttle: true}, ph)
+		w := rep.Results.Window
+		if w == nil || w.BackSteps == nil || *w.BackSteps != 1 || *w.ForwardSteps != 1 {
+			t.Errorf("phase %v: window %+v, want 1/1", ph, w)
+		}
+		if r := rep.Results.Replay; r == nil || !*r.SameCodeRejected {
+			t.Errorf("phase %v: replay %+v", ph, r)
+		}
+		th := rep.Results.Throttle
+		if th == nil || th.Kind != "silent" || len(th.DelaysS) != 3 {
+			t.Fatalf("phase %v: throttle %+v, want silent with 3 delays", ph, th)
+		}
+		for i, want := range []float64{1, 2, 4} {
+			if d := th.DelaysS[i]; d < want || d > want*1.07 {
+				t.Errorf("phase %v: delay after %d failures %v s, want %v s (+7 %%)", ph, i+1, d, want)
+			}
+		}
+		if l := rep.Results.Lockout; l == nil || l.FailuresBeforeLock != nil || l.ThrottledAfter == nil {
+			t.Errorf("phase %v: lockout %+v, want no lock and the throttle", ph, l)
+		}
+		for _, c := range rep.Checks {
+			if c.Status == testbench.Fail {
+				t.Errorf("phase %v: %s failed: %s", ph, c.ID, c.Detail)
+			}
+		}
+	}
+	// A server without a throttle says none, at the cost of two codes.
+	rep := webappRun(t, webapp.Options{Back: 1, Forward: 1, Lockout: 5}, phases[2], testbench.ScenarioThrottle)
+	if th := rep.Results.Throttle; th == nil || th.Kind != "none" {
+		t.Errorf("no throttle: %+v", th)
+	}
+}
+
+// TestWebAppThrottleRealTime runs the bench over loopback in real time
+// against the session web app throttling silently (delays 1, 2, 4 s ...),
+// started 5 and 20 s into a step, both at once: the window, the throttle
+// and its delays right within 150 s. Not under -short or the race
+// detector (its slowdown reads as network delay).
+func TestWebAppThrottleRealTime(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("waits real time (about 2 minutes): not under -short or the race detector (the plain run has it)")
+	}
+	t.Parallel()
+	type result struct {
+		rep  *testbench.Report
+		took time.Duration
+		err  error
+	}
+	phasesRT := []time.Duration{5 * time.Second, 20 * time.Second}
+	out := make([]result, len(phasesRT))
+	var wg sync.WaitGroup
+	for i, ph := range phasesRT {
+		app, err := webapp.New(webapp.Options{Clock: clock.System{}, Back: 1, Forward: 1, Throttle: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(app)
+		defer srv.Close()
+		cfg, err := LoadTargetConfigFile("../examples/webapp.yaml", func(k string) string { return map[string]string{"WEBAPP_URL": srv.URL}[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		tgt, err := NewHTTPTarget(cfg, srv.Client())
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			untilPhase(ph)
+			start := time.Now()
+			rep, err := testbench.Run(context.Background(), testbench.Config{Target: tgt,
+				Time:      testbench.RealTime(clock.System{}, clock.System{}, testbench.TimeSystem, nil),
+				Scenarios: []string{testbench.ScenarioLockout, testbench.ScenarioThrottle, testbench.ScenarioWindow, testbench.ScenarioReplay}})
+			out[i] = result{rep, time.Since(start), err}
+		}()
+	}
+	wg.Wait()
+	for i, r := range out {
+		ph := phasesRT[i]
+		if r.err != nil {
+			t.Fatalf("started %v into a step: %v", ph, r.err)
+		}
+		w, th := r.rep.Results.Window, r.rep.Results.Throttle
+		t.Logf("started %v into a step: %v, submissions %v; window %+v; throttle %+v", ph, r.took.Round(100*time.Millisecond), r.rep.Submissions, w, th)
+		if w == nil || w.BackSteps == nil || *w.BackSteps != 1 || *w.ForwardSteps != 1 {
+			t.Errorf("started %v: window %+v, want 1/1", ph, w)
+		}
+		if th == nil || th.Kind != "silent" || len(th.DelaysS) == 0 || th.DelaysS[0] < 1 || th.DelaysS[0] > 1.1 {
+			t.Errorf("started %v: throttle %+v, want silent, 1 s after one failure", ph, th)
+		}
+		for _, c := range r.rep.Checks {
+			if c.Status == testbench.Fail {
+				t.Errorf("started %v: %s failed: %s", ph, c.ID, c.Detail)
+			}
+		}
+		if r.took > 150*time.Second {
+			t.Errorf("started %v: took %v, over 150 s", ph, r.took)
+		}
 	}
 }
