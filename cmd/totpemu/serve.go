@@ -87,6 +87,21 @@ Flags:
   --resync                 after a success, centre the device's window on
                              its offset in steps (RFC 6238 section 6)
                              e.g. --resync
+  --resync-max N           with --resync: the most steps, either way, the
+                             remembered offset may reach; a success further
+                             out moves it only to the bound; 0 to 100
+                             (default 0: no bound)
+                             e.g. --resync --resync-max 3
+  --resync-after N         with --resync: successes in a row at one offset
+                             it takes to move the window there; a success
+                             at another offset starts the count again; 0 to
+                             10 (default 0: every success moves it, as 1)
+                             e.g. --resync --resync-after 2
+  --resync-forward-only    with --resync: the offset only ever grows; a
+                             success at an offset below it leaves the
+                             window where it is (a window that never moves
+                             back for a device that was fixed)
+                             e.g. --resync --resync-forward-only
   --issuer NAME            issuer in the otpauth URI (default "totpemu Console")
                              e.g. --issuer "ACME Cloud"
   --lab                    lab mode: the server's clock can be read and set
@@ -135,6 +150,7 @@ Examples:
   totpemu serve --replay code --lockout 0
   totpemu serve --throttle exponential --lockout 0
   totpemu serve --lab --clock-offset=-90s --resync
+  totpemu serve --lab --resync --resync-max 3 --resync-after 2
   totpemu serve --window-seconds-back 15s --window-seconds-forward 0s
   totpemu serve --lab --flaw toctou-replay --flaw lockout-race
 `,
@@ -163,6 +179,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	secretBytes := fs.Int("secret-bytes", d.SecretBytes, "")
 	bindCodes := fs.Int("bind-codes", d.BindCodes, "")
 	resync := fs.Bool("resync", false, "")
+	resyncMax := fs.Int("resync-max", 0, "")
+	resyncAfter := fs.Int("resync-after", 0, "")
+	resyncForward := fs.Bool("resync-forward-only", false, "")
 	issuer := fs.String("issuer", d.Issuer, "")
 	lab := fs.Bool("lab", false, "")
 	replayCounts := fs.Bool("replay-counts-as-failure", false, "")
@@ -182,6 +201,22 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if inSeconds {
 		*back, *forward = 0, 0
 	}
+	if !*resync {
+		var knobs []string
+		for _, name := range []string{"resync-max", "resync-after", "resync-forward-only"} {
+			if fs.Changed(name) {
+				knobs = append(knobs, "--"+name)
+			}
+		}
+		if len(knobs) > 0 {
+			verb := "needs"
+			if len(knobs) > 1 {
+				verb = "need"
+			}
+			return usageErr("add --resync: the knobs only shape how it follows a device's offset",
+				"serve: %s %s --resync", strings.Join(knobs, ", "), verb)
+		}
+	}
 	checks := []struct {
 		bad  bool
 		flag string
@@ -199,6 +234,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		{*period < 1 || *period > refserver.MaxPeriod, "--period", *period, fmt.Sprintf("1 to %d seconds", refserver.MaxPeriod)},
 		{*secretBytes < 10 || *secretBytes > 64, "--secret-bytes", *secretBytes, "10 to 64 bytes"},
 		{*bindCodes != 1 && *bindCodes != 2, "--bind-codes", *bindCodes, "1 or 2"},
+		{*resyncMax < 0 || *resyncMax > refserver.MaxResyncMax, "--resync-max", *resyncMax, fmt.Sprintf("0 (no bound) to %d steps", refserver.MaxResyncMax)},
+		{*resyncAfter < 0 || *resyncAfter > refserver.MaxResyncAfter, "--resync-after", *resyncAfter, fmt.Sprintf("0 to %d successes", refserver.MaxResyncAfter)},
 		{*issuer == "", "--issuer", `""`, "a name"},
 	}
 	for _, ch := range checks {
@@ -238,7 +275,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		ClockOffset: *offset,
 		Digits:      *digits, Algorithm: *alg, Period: *period,
 		SecretBytes: *secretBytes, BindCodes: *bindCodes,
-		Resync: *resync, Issuer: *issuer, Lab: *lab,
+		Resync: *resync, ResyncMax: *resyncMax, ResyncAfter: *resyncAfter, ResyncForwardOnly: *resyncForward,
+		Issuer: *issuer, Lab: *lab,
 		ReplayCountsAsFailure: *replayCounts || flawed.ReplayCountsAsFailure,
 		Flaws:                 flawed.Flaws,
 	}

@@ -180,7 +180,8 @@ func startInFlight(t *testing.T, addr, body string) (net.Conn, *bufio.Reader) {
 // TestServeFlaws runs "totpemu serve --lab" with flaws: the startup line
 // stays first and names them, a warning line follows, /healthz lists them,
 // and --replay-counts-as-failure and --flaw replay-counts are the same
-// policy, allowed without --lab, as --throttle is.
+// policy, allowed without --lab, as --throttle and the --resync knobs
+// are (named in the startup line).
 func TestServeFlaws(t *testing.T) {
 	for _, tc := range []struct {
 		args    []string
@@ -196,6 +197,9 @@ func TestServeFlaws(t *testing.T) {
 		{[]string{"--flaw", "replay-counts"}, []string{"replays count as failures"}, "", []string{}},
 		{[]string{"--throttle", "exponential:2s"}, []string{"throttle exponential 2s"}, "", []string{}},
 		{[]string{"--throttle", "exponential", "--lockout", "0"}, []string{"lockout off, throttle exponential 1s,"}, "", []string{}},
+		{[]string{"--resync", "--resync-max", "3", "--resync-after", "2", "--resync-forward-only"},
+			[]string{", resync true (at most 3 steps, after 2 successes, forward only)"}, "", []string{}},
+		{[]string{"--resync", "--resync-forward-only"}, []string{", resync true (forward only)"}, "", []string{}},
 		{nil, nil, "", []string{}},
 	} {
 		ctx, cancel := context.WithCancel(t.Context())

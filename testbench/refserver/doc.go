@@ -48,7 +48,7 @@
 // codes cannot lock the real user out), silent exponential throttling
 // (ThrottleFactor, below), the server's own clock offset, resync (RFC 6238
 // section 6: after a success the window is centred on the device's
-// offset), digits, algorithm, period, secret size and how many codes
+// offset, with the knobs below), digits, algorithm, period, secret size and how many codes
 // binding takes.
 //
 // Throttling (Options.ThrottleFactor, "totpemu serve --throttle
@@ -63,6 +63,23 @@
 // verify_is_allowed comes first and skips throttle_increment); a success
 // resets the count. The lockout keeps its own count beside it. The state
 // is the device's, under its mutex, on the server's clock (Now).
+//
+// Resync (Options.Resync, "totpemu serve --resync") is RFC 6238 section 6
+// drift tracking as django-otp's OTP_TOTP_SYNC does it: after every
+// success (a bind too) the device's drift becomes the matched step minus
+// the current step, unbounded, and its window is centred there. Three
+// knobs, each an error without Resync (naming --resync), make it differ
+// as other servers do, so the bench's drift measurement can be tested
+// against them: ResyncMax ("--resync-max N", 0 to 100, 0 no bound) bounds
+// the drift either way, a success further out setting it to the bound;
+// ResyncAfter ("--resync-after N", 0 to 10, 0 or 1 every success) moves
+// the drift to an offset only after that many successes in a row at it
+// (a success at another offset restarts the count, a refusal leaves it);
+// ResyncForwardOnly ("--resync-forward-only") only ever lets the drift
+// grow: a success at an offset below it leaves it, a window that never
+// moves back for a device that was fixed. Policy names the knobs set:
+// "resync true (at most 3 steps, after 2 successes, forward only)". The
+// drift and the count are the device's, under its mutex, in accept.
 //
 // Verifying (verify.go): check is admit (deleted, locked, bound,
 // throttled), judge (match the window; matched, replayed or wrong) and

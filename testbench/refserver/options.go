@@ -91,8 +91,29 @@ type Options struct {
 	BindCodes int
 
 	// Resync, when set, remembers after every success how many steps the
-	// device is off and centres its window there (RFC 6238 section 6).
+	// device is off and centres its window there (RFC 6238 section 6, as
+	// django-otp's OTP_TOTP_SYNC does): the drift becomes the matched step
+	// minus the current step, unbounded. The three knobs below shape it,
+	// so the bench's drift tracking can be tested against servers that
+	// differ; each needs Resync (an error without it).
 	Resync bool
+
+	// ResyncMax is the most steps, either way, the remembered drift may
+	// reach: a success further out sets the drift to the bound. Zero means
+	// no bound; at most 100.
+	ResyncMax int
+
+	// ResyncAfter is how many successes in a row at the same offset from
+	// the current step it takes before the drift moves to that offset. A
+	// success at another offset restarts the count (a refusal leaves it
+	// alone); until the count is reached the drift stays. Zero or 1 means
+	// every success moves it; at most 10.
+	ResyncAfter int
+
+	// ResyncForwardOnly: the drift only ever grows. A success at an
+	// offset below the current drift leaves the drift where it is: a
+	// window that never moves back for a device that was fixed.
+	ResyncForwardOnly bool
 
 	// Issuer is the issuer put in the otpauth URI. "" means "totpemu Console".
 	Issuer string
@@ -147,6 +168,12 @@ const (
 
 	// MaxThrottleFactor is the longest Options.ThrottleFactor.
 	MaxThrottleFactor = time.Hour
+
+	// MaxResyncMax is the largest Options.ResyncMax, in steps.
+	MaxResyncMax = 100
+
+	// MaxResyncAfter is the largest Options.ResyncAfter, in successes.
+	MaxResyncAfter = 10
 )
 
 // withDefaults fills the zero fields that take a default and checks every
@@ -203,6 +230,12 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("lockout duration %v: must not be negative", o.LockoutFor)
 	case o.ThrottleFactor < 0 || o.ThrottleFactor > MaxThrottleFactor:
 		return o, fmt.Errorf("throttle factor %v: want 0 (off) to %v", o.ThrottleFactor, MaxThrottleFactor)
+	case o.ResyncMax < 0 || o.ResyncMax > MaxResyncMax:
+		return o, fmt.Errorf("resync max %d: want 0 (no bound) to %d steps", o.ResyncMax, MaxResyncMax)
+	case o.ResyncAfter < 0 || o.ResyncAfter > MaxResyncAfter:
+		return o, fmt.Errorf("resync after %d: want 0 to %d successes", o.ResyncAfter, MaxResyncAfter)
+	case !o.Resync && o.resyncKnobs() != "":
+		return o, fmt.Errorf("resync knobs (%s) without Resync: turn on Resync (--resync)", o.resyncKnobs())
 	case o.Digits < 6 || o.Digits > 8:
 		return o, fmt.Errorf("digits %d: want 6 to 8", o.Digits)
 	case o.Algorithm != "SHA1" && o.Algorithm != "SHA256" && o.Algorithm != "SHA512":
@@ -250,6 +283,9 @@ func (o Options) Policy() string {
 	}
 	s := fmt.Sprintf("window %s, replay %s, lockout %s, clock offset %v, %d digits, %s, %d s, %d-byte secrets, bind with %d code(s), resync %t",
 		o.WindowText(), o.Replay, lock, o.ClockOffset, o.Digits, o.Algorithm, o.Period, o.SecretBytes, o.BindCodes, o.Resync)
+	if k := o.resyncKnobs(); k != "" {
+		s += " (" + k + ")"
+	}
 	if o.ReplayCountsAsFailure {
 		s += ", replays count as failures"
 	}
@@ -260,4 +296,27 @@ func (o Options) Policy() string {
 		s += ", DELIBERATELY FLAWED: " + o.Flaws.String()
 	}
 	return s
+}
+
+// resyncKnobs describes the resync knobs that are set, "at most 3 steps,
+// after 2 successes, forward only", or is "" when none is.
+func (o Options) resyncKnobs() string {
+	var k []string
+	if o.ResyncMax != 0 {
+		k = append(k, fmt.Sprintf("at most %d %s", o.ResyncMax, plural(o.ResyncMax, "step", "steps")))
+	}
+	if o.ResyncAfter != 0 {
+		k = append(k, fmt.Sprintf("after %d %s", o.ResyncAfter, plural(o.ResyncAfter, "success", "successes")))
+	}
+	if o.ResyncForwardOnly {
+		k = append(k, "forward only")
+	}
+	return strings.Join(k, ", ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -35,6 +35,8 @@ type device struct {
 	lastStep    int64            // last accepted step (ReplayStep)
 	used        map[string]int64 // accepted code -> its step (ReplayCode)
 	drift       int64            // the device's offset in steps (Resync)
+	syncOffset  int64            // offset of the last success from its current step (ResyncAfter)
+	syncRun     int              // successes in a row at syncOffset (ResyncAfter)
 	failures    int              // consecutive refused codes
 	lockedUntil time.Time        // zero when not locked
 	tfailures   int              // consecutive refusals, for the throttle (ThrottleFactor)

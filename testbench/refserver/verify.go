@@ -306,7 +306,7 @@ func (s *Server) refuse(d *device, now time.Time, j judgement) verdict {
 // accept records codes accepted at step match (cur is the step of the
 // check's instant): the counts (lockout and throttle) reset, the device
 // bound, the use recorded for the replay policy (not for a bind with
-// Flaws.BindReuse), the drift with Resync. d.mu must be held.
+// Flaws.BindReuse), the drift with Resync (resync). d.mu must be held.
 func (s *Server) accept(d *device, bind bool, match, cur int64, codes []string) verdict {
 	d.failures = 0
 	d.tfailures, d.tlastFail = 0, time.Time{}
@@ -323,9 +323,32 @@ func (s *Server) accept(d *device, bind bool, match, cur int64, codes []string) 
 		}
 	}
 	if s.opts.Resync {
-		d.drift = match - cur
+		s.resync(d, match-cur)
 	}
 	return verdict{outcome: accepted}
+}
+
+// resync moves d's drift after a success at offset off from the current
+// step (Options.Resync): to off, once ResyncAfter successes in a row have
+// been at off; bounded by ResyncMax either way; never down with
+// ResyncForwardOnly. d.mu must be held.
+func (s *Server) resync(d *device, off int64) {
+	if d.syncRun == 0 || d.syncOffset != off {
+		d.syncOffset, d.syncRun = off, 0 // another offset: the count restarts
+	}
+	if d.syncRun < s.opts.ResyncAfter {
+		d.syncRun++ // counted up to ResyncAfter only
+	}
+	if d.syncRun < s.opts.ResyncAfter {
+		return
+	}
+	if m := int64(s.opts.ResyncMax); m > 0 {
+		off = max(-m, min(off, m))
+	}
+	if s.opts.ResyncForwardOnly && off < d.drift {
+		return
+	}
+	d.drift = off
 }
 
 // admissible applies the replay policy to a code matched at step k.

@@ -206,3 +206,111 @@ func TestWindowInSecondsOptions(t *testing.T) {
 		t.Errorf("policy %q does not show the window in seconds", p)
 	}
 }
+
+// TestResyncKnobs: with window 1/1 and Resync, a device's successes and
+// refusals at offsets from the server's step, each probe 10 steps after
+// the last (so no code is a replay), and the drift the server ends with.
+// Each accepted probe at the edge of the window moves it when the policy
+// lets it.
+func TestResyncKnobs(t *testing.T) {
+	type probe struct {
+		k  int64 // the code's offset from the server's step
+		ok bool  // accepted
+	}
+	for _, tc := range []struct {
+		name   string
+		o      Options
+		probes []probe
+		drift  int64
+	}{
+		{"default follows every success", Options{},
+			[]probe{{1, true}, {2, true}, {3, true}, {4, true}, {2, false}}, 4},
+		{"default moves back", Options{},
+			[]probe{{1, true}, {2, true}, {1, true}, {0, true}}, 0},
+		{"max 2 stops at 2", Options{ResyncMax: 2},
+			[]probe{{1, true}, {2, true}, {3, true}, {4, false}, {3, true}}, 2},
+		{"max 2 either way", Options{ResyncMax: 2},
+			[]probe{{-1, true}, {-2, true}, {-3, true}, {-4, false}, {-3, true}}, -2},
+		{"max 2 clamps a jump", Options{ResyncMax: 2},
+			[]probe{{1, true}, {2, true}, {3, true}, {1, true}}, 1},
+		{"after 1 is every success", Options{ResyncAfter: 1},
+			[]probe{{1, true}, {2, true}}, 2},
+		{"after 2 needs two successes", Options{ResyncAfter: 2},
+			[]probe{{1, true}, {2, false}, {1, true}, {2, true}, {3, false}, {2, true}, {3, true}}, 2},
+		{"after 2 restarts at another offset", Options{ResyncAfter: 2},
+			[]probe{{1, true}, {0, true}, {1, true}, {2, false}, {-1, true}, {1, true}, {2, false}}, 0},
+		{"after 2 a refusal keeps the count", Options{ResyncAfter: 2},
+			[]probe{{1, true}, {3, false}, {1, true}, {2, true}}, 1},
+		{"forward only keeps +2 after +1", Options{ResyncForwardOnly: true},
+			[]probe{{1, true}, {2, true}, {1, true}, {0, false}, {3, true}}, 3},
+		{"forward only never goes below zero", Options{ResyncForwardOnly: true},
+			[]probe{{-1, true}, {-2, false}, {-1, true}}, 0},
+		{"all three", Options{ResyncMax: 1, ResyncAfter: 2, ResyncForwardOnly: true},
+			[]probe{{1, true}, {1, true}, {2, true}, {2, true}, {3, false}, {0, true}, {0, true}, {-1, false}}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := tc.o
+			o.WindowBack, o.WindowForward, o.Resync = 1, 1, true
+			f := newFixture(t, o)
+			serial, secret := f.device()
+			for i, p := range tc.probes {
+				f.clk.Advance(5 * time.Minute)
+				want := http.StatusForbidden
+				if p.ok {
+					want = http.StatusOK
+				}
+				if w := f.verify(serial, f.code(secret, p.k)); w.Code != want {
+					t.Fatalf("%s: probe %d, offset %+d: status %d, want %d (body %s)", tc.name, i+1, p.k, w.Code, want, w.Body)
+				}
+			}
+			d, _ := f.srv.store.get(serial)
+			d.mu.Lock()
+			drift := d.drift
+			d.mu.Unlock()
+			if drift != tc.drift {
+				t.Errorf("%s: drift %+d after the probes, want %+d", tc.name, drift, tc.drift)
+			}
+		})
+	}
+}
+
+// TestResyncOptions: the knobs' bounds, each refused without Resync
+// (naming --resync), and the policy line, unchanged with no knob.
+func TestResyncOptions(t *testing.T) {
+	for _, tc := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{Resync: true, ResyncMax: -1}, "resync max -1: want 0 (no bound) to 100 steps"},
+		{Options{Resync: true, ResyncMax: 101}, "resync max 101: want 0 (no bound) to 100 steps"},
+		{Options{Resync: true, ResyncAfter: -1}, "resync after -1: want 0 to 10 successes"},
+		{Options{Resync: true, ResyncAfter: 11}, "resync after 11: want 0 to 10 successes"},
+		{Options{ResyncMax: 3}, "resync knobs (at most 3 steps) without Resync: turn on Resync (--resync)"},
+		{Options{ResyncAfter: 1}, "resync knobs (after 1 success) without Resync: turn on Resync (--resync)"},
+		{Options{ResyncForwardOnly: true}, "resync knobs (forward only) without Resync: turn on Resync (--resync)"},
+	} {
+		_, err := New(tc.o)
+		if err == nil || err.Error() != "refserver options: "+tc.want {
+			t.Errorf("New(%+v) = %v, want the error %q", tc.o, err, "refserver options: "+tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		o    Options
+		want string // the policy line's end
+	}{
+		{Options{}, ", resync false"},
+		{Options{Resync: true}, ", resync true"},
+		{Options{Resync: true, ResyncMax: 3, ResyncAfter: 2, ResyncForwardOnly: true}, ", resync true (at most 3 steps, after 2 successes, forward only)"},
+		{Options{Resync: true, ResyncMax: 1}, ", resync true (at most 1 step)"},
+		{Options{Resync: true, ResyncAfter: 1}, ", resync true (after 1 success)"},
+		{Options{Resync: true, ResyncForwardOnly: true}, ", resync true (forward only)"},
+	} {
+		s, err := New(tc.o)
+		if err != nil {
+			t.Fatalf("New(%+v): %v", tc.o, err)
+		}
+		if p := s.Options().Policy(); !strings.HasSuffix(p, tc.want) {
+			t.Errorf("Policy() of %+v = %q, want it to end %q", tc.o, p, tc.want)
+		}
+	}
+}
