@@ -85,6 +85,14 @@ func writeTimedText(w io.Writer, res Results) {
 			first = fmt.Sprintf("from day %d (%+.1f s off)", *d.FirstRefusedDay, driftOffset(d.PPM, *d.FirstRefusedDay).Seconds())
 		}
 		fmt.Fprintf(w, "DRIFT\ttoken at %+g ppm used daily: refused %s; server tracks drift: %s\n", d.PPM, first, yesNo(d.ServerTracksDrift))
+		if tr := d.Tracking; tr != nil {
+			back := "REFUSED"
+			if tr.FixedDeviceAccepted {
+				back = "accepted, window " + yes(tr.MovesBack != nil && *tr.MovesBack, "back", "stays ahead")
+			}
+			fmt.Fprintf(w, "\tfollows a device ahead after %d success(es), by %d step(s)%s; the device set right then: %s\n",
+				tr.MovesAfterSuccesses, tr.TrackedStepsMax, yes(tr.AtLeast, " or more", ""), back)
+		}
 		for _, ph := range d.Phones {
 			fmt.Fprintf(w, "\t%s on %d day(s): %s\n", ph.Profile, len(ph.Days), yes(ph.AllAccepted, "always accepted", "REFUSED on some"))
 		}

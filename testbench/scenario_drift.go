@@ -36,9 +36,16 @@ type DriftResult struct {
 	// day the edges alone would refuse it (RFC 6238 section 6: the server
 	// remembers the device's offset); null when no such day is within
 	// MaxDays.
-	ServerTracksDrift *bool      `json:"server_tracks_drift"`
-	Days              []DriftDay `json:"days"`   // the days sampled, in order
-	Phones            []PhoneRun `json:"phones"` // synced phone profiles on some of those days
+	ServerTracksDrift *bool `json:"server_tracks_drift"`
+	// TrackedStepsMax is how many steps the window follows a device
+	// running ahead at most (Tracking has the rest); null when the server
+	// does not track drift.
+	TrackedStepsMax *int `json:"tracked_steps_max"`
+	// Tracking is how the server follows a device running ahead, when it
+	// tracks drift (drift_track.go); null otherwise.
+	Tracking *DriftTracking `json:"tracking"`
+	Days     []DriftDay     `json:"days"`   // the days sampled, in order
+	Phones   []PhoneRun     `json:"phones"` // synced phone profiles on some of those days
 }
 
 // DriftDay is one day's submission.
@@ -171,6 +178,21 @@ func runDrift(ctx context.Context, a *actor) (any, []Check, error) {
 		}
 		res.Phones = append(res.Phones, runs[i])
 	}
+	b.mu.Lock()
+	resync := b.facts.resync
+	b.mu.Unlock()
+	// A server that moves only after several successes at one offset does
+	// not follow a token used once a day: in virtual time (free) the
+	// measurement runs anyway; in real time (a step of waiting per code)
+	// only when tracking was seen.
+	if (res.ServerTracksDrift != nil && *res.ServerTracksDrift) || resync || b.tl.tm.Virtual() {
+		if res.Tracking, err = a.measureTracking(ctx, e); err != nil {
+			return nil, nil, err
+		}
+		if res.Tracking != nil {
+			res.TrackedStepsMax = ptr(res.Tracking.TrackedStepsMax)
+		}
+	}
 	return res, driftChecks(res), nil
 }
 
@@ -289,6 +311,23 @@ func driftChecks(res *DriftResult) []Check {
 	default:
 		cs = append(cs, Check{ID: "drift.tracking", Status: Warn,
 			Detail: fmt.Sprintf("the server does not track drift (RFC 6238 section 6): the token is refused on day %d, as the edges alone predict", *res.PredictedFirstRefusedDay)})
+	}
+	if tr := res.Tracking; tr != nil {
+		more := ""
+		if tr.AtLeast {
+			more = " or more (the bench stopped following)"
+		}
+		cs = append(cs, Check{ID: "drift.follows", Status: Pass, Detail: fmt.Sprintf(
+			"a device running ahead is followed after %d success(es) past the window's edge, by %d step(s)%s", tr.MovesAfterSuccesses, tr.TrackedStepsMax, more)})
+		switch {
+		case !tr.FixedDeviceAccepted:
+			cs = append(cs, Check{ID: "drift.fixed-device", Status: Warn, Detail: fmt.Sprintf(
+				"after following a device %d step(s) ahead, the same device with its clock set right is refused: the window does not come back, so fixing a token's clock locks it out", tr.TrackedStepsMax)})
+		case tr.MovesBack != nil && !*tr.MovesBack:
+			cs = append(cs, Check{ID: "drift.fixed-device", Status: Pass, Detail: "a device with its clock set right is accepted, but the window stays where it followed the drift (it moves forward only)"})
+		default:
+			cs = append(cs, Check{ID: "drift.fixed-device", Status: Pass, Detail: "a device with its clock set right is accepted, and the window comes back with it"})
+		}
 	}
 	for _, ph := range res.Phones {
 		switch {
