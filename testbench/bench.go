@@ -119,6 +119,7 @@ type bench struct {
 	period       time.Duration
 	prm          params
 	devs         []*device
+	slots        []*device // test users' accounts held while being enrolled (pool.go)
 	nEnroll      int
 	subs         map[string]int
 	facts        facts
@@ -149,6 +150,9 @@ type bench struct {
 	// re-centres windows on drift (facts.resync): enrollments bound with
 	// older codes wait for it.
 	resyncChecked *future[bool]
+	// lockoutDone is resolved when the lockout scenario has told whether
+	// a success resets the count (race.lockout's bound depends on it).
+	lockoutDone *future[bool]
 }
 
 // facts are what the target has shown about itself; each lets more codes
@@ -226,9 +230,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	b.lockout = newFuture[lockoutFacts](b.tl)
 	b.edgesF, b.dateF, b.guessF = newFuture[*edges](b.tl), newFuture[*dateClock](b.tl), newFuture[interval](b.tl)
 	b.resyncChecked = newFuture[bool](b.tl)
+	b.lockoutDone = newFuture[bool](b.tl)
 	b.dateEarly = newFuture[*dateClock](b.tl)
 	if !slices.Contains(want, ScenarioLockout) {
 		b.lockout.resolve(lockoutFacts{}, nil)
+		b.lockoutDone.resolve(false, nil)
 	}
 	for _, sc := range scenarioTable {
 		if slices.Contains(want, sc.name) {
@@ -386,10 +392,19 @@ func (b *bench) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := a.sniff(ctx, d); err != nil {
+	err = a.sniff(ctx, d)
+	a.release(d)
+	if err != nil {
 		return err
 	}
 	return a.probeThrottle(ctx)
+}
+
+// fewAccounts reports whether the target has a pool of test users too
+// small for scenarios to hold an enrollment while they wait for the
+// shared measurements: they lease after them instead.
+func (b *bench) fewAccounts() bool {
+	return len(b.caps.Accounts) > 0 && len(b.caps.Accounts) < 4
 }
 
 // fatal reports whether err ends the run rather than one scenario.

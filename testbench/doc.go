@@ -83,6 +83,13 @@
 // books without inferring policy from a race, and the caller retires the
 // enrollment after.
 //
+// Test users (pool.go: claimAccount): with Capabilities.Accounts (a
+// staging server's few users) every enrollment is of one of them, and at
+// most one per user is alive: a new one replaces the idle one worth
+// least, or waits; with fewer than 4 (fewAccounts) scenarios lease only
+// after the shared measurements instead of holding an enrollment while
+// they wait for them.
+//
 // Throttles (throttle.go): setup looks for a silent throttle (django-otp's
 // doubling delay after failures, refusals that look like wrong codes)
 // with one wrong code and a right one on an enrollment of its own; once

@@ -3,6 +3,8 @@ package testbench
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/totpemu/totpemu/emulator"
@@ -41,9 +43,12 @@ type device struct {
 	pristine bool      // no verify accepted yet: its window is where the bind left it
 	oldBound bool      // bound with the oldest codes accepted (a server that re-centres on drift moves its window)
 	busy     bool
+	account  string    // the account enrolled (a test user's name, with Capabilities.Accounts)
 	tfails   int       // refusals in a row (a silent throttle's count)
 	lastFail time.Time // when the last refusal came
 	rawSend  bool      // the next send does not wait out a throttle (it measures one)
+	slot     bool      // a placeholder holding a test user's account while it is enrolled
+	holder   string    // the scenario that leased it, while busy
 }
 
 func (d *device) code(step int64) string {
@@ -175,7 +180,7 @@ func (a *actor) lease(ctx context.Context, l lease) (*device, error) {
 		}
 		useFresh := canEnroll && (best == nil || l.fresh || (l.at != nil && b.freshSoonerLocked(l, now, bestAt)))
 		if best != nil && !useFresh {
-			best.busy = true
+			best.busy, best.holder = true, a.name
 			b.mu.Unlock()
 			return best, nil
 		}
@@ -227,16 +232,15 @@ func (a *actor) release(d *device) {
 // until release.
 func (a *actor) enroll(ctx context.Context) (*device, error) {
 	b := a.b
-	b.mu.Lock()
-	if b.nEnroll >= b.cfg.MaxEnrollments {
-		b.mu.Unlock()
-		return nil, fmt.Errorf("the enrollment budget (%d) is spent", b.cfg.MaxEnrollments)
+	name, slot, err := a.claimAccount(ctx)
+	if err != nil {
+		return nil, err
 	}
-	b.nEnroll++
-	name := fmt.Sprintf("%s-%d", b.cfg.Account, b.nEnroll)
+	b.mu.Lock()
 	first := b.period == 0
 	prm := b.prm
 	b.mu.Unlock()
+	defer a.dropSlot(slot) // once d is in the pool, or on an error
 	enr, err := b.tgt.Enroll(b.reqCtx, name)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -266,7 +270,7 @@ func (a *actor) enroll(ctx context.Context) (*device, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &device{enr: enr, acct: acct, used: map[string]usedBy{}, pristine: true, bound: b.caps.BindCodes == 0, busy: true}
+	d := &device{enr: enr, acct: acct, used: map[string]usedBy{}, pristine: true, bound: b.caps.BindCodes == 0, busy: true, account: name, holder: a.name}
 	b.mu.Lock()
 	if b.period == 0 {
 		b.prm = prm
@@ -308,4 +312,115 @@ func (a *actor) prebind(ctx context.Context, n int, oldest bool) error {
 		a.release(d)
 	}
 	return nil
+}
+
+// claimAccount counts a new enrollment against the budget and names its
+// account. With a pool of test users (Capabilities.Accounts) it is one
+// whose enrollment is gone, else that of an idle enrollment, retired (the
+// new one replaces it on the target), else it waits for one to be given
+// back; the account is held by a placeholder (slot) until the enrollment
+// is made. Without a pool it is a new name.
+func (a *actor) claimAccount(ctx context.Context) (string, *device, error) {
+	b := a.b
+	for try := 0; try < leaseRetries; try++ {
+		b.mu.Lock()
+		if b.nEnroll >= b.cfg.MaxEnrollments {
+			b.mu.Unlock()
+			return "", nil, fmt.Errorf("the enrollment budget (%d) is spent", b.cfg.MaxEnrollments)
+		}
+		if len(b.caps.Accounts) == 0 {
+			b.nEnroll++
+			name := fmt.Sprintf("%s-%d", b.cfg.Account, b.nEnroll)
+			b.mu.Unlock()
+			return name, nil, nil
+		}
+		// Every enrollment of an account not retired yet: the account is
+		// free when it has none, takeable when none of them is in use.
+		live := map[string][]*device{}
+		for _, d := range append(b.devs, b.slots...) {
+			if !d.dead {
+				live[d.account] = append(live[d.account], d)
+			}
+		}
+		name := ""
+		for _, acc := range b.caps.Accounts {
+			if len(live[acc]) == 0 {
+				name = acc
+				break
+			}
+		}
+		if name == "" {
+			// The idle account worth least: the most refusals, not bound
+			// with the oldest codes.
+			var pick []*device
+			worth := func(ds []*device) (old bool, fails int) {
+				for _, d := range ds {
+					old, fails = old || d.oldBound, max(fails, d.fails)
+				}
+				return old, fails
+			}
+			for _, acc := range b.caps.Accounts {
+				ds := live[acc]
+				if slices.ContainsFunc(ds, func(d *device) bool { return d.busy || d.slot }) {
+					continue
+				}
+				if pick == nil {
+					pick = ds
+					continue
+				}
+				po, pf := worth(pick)
+				do, df := worth(ds)
+				if (po && !do) || (po == do && df > pf) {
+					pick = ds
+				}
+			}
+			for _, d := range pick {
+				d.dead = true
+				name = d.account
+			}
+		}
+		if name != "" {
+			b.nEnroll++
+			slot := &device{account: name, slot: true, busy: true, holder: a.name}
+			b.slots = append(b.slots, slot)
+			b.mu.Unlock()
+			return name, slot, nil
+		}
+		b.mu.Unlock()
+		if err := b.tl.sleep(ctx, b.periodOr(30*time.Second)/4, a.name, "a test user free to enroll again"); err != nil {
+			return "", nil, err
+		}
+	}
+	b.mu.Lock()
+	var held []string
+	for _, d := range append(b.devs, b.slots...) {
+		if !d.dead && d.busy {
+			held = append(held, fmt.Sprintf("%s by %s", d.account, d.holder))
+		}
+	}
+	b.mu.Unlock()
+	return "", nil, fmt.Errorf("no test user free to enroll after %d tries (%d users; held: %s)", leaseRetries, len(b.caps.Accounts), strings.Join(held, ", "))
+}
+
+// dropSlot ends a placeholder claimAccount made.
+func (a *actor) dropSlot(slot *device) {
+	if slot == nil {
+		return
+	}
+	b := a.b
+	b.mu.Lock()
+	slot.dead, slot.busy = true, false
+	b.slots = slices.DeleteFunc(b.slots, func(d *device) bool { return d == slot })
+	b.mu.Unlock()
+}
+
+// periodOr is the period, or def before the first enrollment set it.
+// b.mu must be unlocked.
+func (b *bench) periodOr(def time.Duration) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.period == 0 {
+		return def
+	}
+	return b.period
 }

@@ -31,10 +31,15 @@ func runEnroll(ctx context.Context, a *actor) (any, []Check, error) {
 	res := &EnrollResult{TimingsMS: map[string]float64{}, BindCodes: b.caps.BindCodes, URIFindings: []string{}}
 	lap := func(name string, t0 time.Time) { res.TimingsMS[name] = float64(sw.Now().Sub(t0).Microseconds()) / 1000 }
 
+	// Its enrollment is its own, not the pool's: a test user's account is
+	// held for it until the scenario ends.
+	name, slot, err := a.claimAccount(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer a.dropSlot(slot)
 	t0 := sw.Now()
 	b.mu.Lock()
-	b.nEnroll++
-	name := fmt.Sprintf("%s-%d", b.cfg.Account, b.nEnroll)
 	prm := b.prm
 	b.mu.Unlock()
 	enr, err := b.tgt.Enroll(b.reqCtx, name)
@@ -91,7 +96,7 @@ func runEnroll(ctx context.Context, a *actor) (any, []Check, error) {
 	if err != nil {
 		return res, append(checks, Check{ID: "enroll.key", Status: Fail, Detail: err.Error()}), nil
 	}
-	d := &device{enr: enr, acct: acct, used: map[string]usedBy{}, pristine: true, bound: b.caps.BindCodes == 0, busy: true}
+	d := &device{enr: enr, acct: acct, used: map[string]usedBy{}, pristine: true, bound: b.caps.BindCodes == 0, busy: true, account: name}
 	b.mu.Lock()
 	d.n = len(b.devs) + 1
 	b.devs = append(b.devs, d)

@@ -213,6 +213,11 @@ func (a *actor) lockoutBurst(ctx context.Context, e *edges, lf lockoutFacts, res
 		}
 		res.WrongEvaluatedBeforeLock = ptr(wrong)
 		res.RightAccepted = ptr(right == Accepted)
+		// Whether a success resets the count bounds what a correct server
+		// judges: wait for the lockout scenario to have told.
+		if _, err := a.b.lockoutDone.get(ctx); err != nil {
+			return err
+		}
 		res.bound = overrunBound(L, right == Accepted, a.resetsOnSuccess())
 		res.RightAcceptedAfterLimit = ptr(right == Accepted && wrong > res.bound)
 		if bu.Measured {

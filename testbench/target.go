@@ -109,6 +109,12 @@ type Capabilities struct {
 	// (a command target without --enroll-cmd's fresh keys): replay and
 	// lockout state then carry over between enrollments.
 	FreshEnrollments bool
+
+	// Accounts, when set, are the only accounts Enroll may be asked for
+	// (a staging server's test users): an enrollment of one replaces the
+	// one before it, so at most len(Accounts) enrollments are alive at
+	// once and the bench plans within them. Nil: any account name.
+	Accounts []string
 }
 
 // Target is the server under test. Its methods must be safe for

@@ -54,7 +54,12 @@ Targets:
                          otpauth URI or manual key, the bind and verify
                          requests, what counts as accepted, rejected, locked;
                          ${ENV} in the file is replaced from the environment
-                         (see testbench/examples/refserver.yaml)
+                         (see testbench/examples/refserver.yaml; sessions,
+                         sign-in and two-step login: webapp.yaml)
+  --users FILE           with --target-config: the test users to enroll
+                         again and again (lines NAME:PASSWORD, ${ENV} in a
+                         password) instead of the config's users:; the
+                         bench plans within them (one works, slower)
   --target-cmd CMD       a command run once per code, the code in $TOTPEMU_CODE
                          and as its last argument (or where {code} is): exit
                          0 accepts, 1 or another status rejects (126, 127 or
@@ -145,6 +150,7 @@ Examples:
   totpemu bench --target http://127.0.0.1:8080 --scenario race --expect race-replay=1 --expect 'race-lockout<=5'
   totpemu bench --target http://127.0.0.1:8080 --time-source system --parallel 1 --max-enrollments 4 --trace trace.txt
   totpemu bench --target-config testbench/examples/refserver.yaml --time-source system
+  totpemu bench --target-config testbench/examples/webapp-users.yaml --users testbench/examples/staging-users.txt
   totpemu bench --target-cmd './verify --user alice' --enroll-cmd './new-key alice' --ntp time.cloudflare.com
   totpemu bench --target-cmd './login --user {account} --otp {code}' --bind-cmd './enable-mfa {code1} {code2}' --locked-exit 3 --time-source system
   totpemu bench --target-cmd 'sh -c "oathtool --totp -b \"$TOTPEMU_SECRET\" -w 1 \"$TOTPEMU_CODE\" >/dev/null"' --time-source system
@@ -156,6 +162,7 @@ Examples:
 
 type benchFlags struct {
 	target, targetConfig, targetCmd, enrollCmd string
+	users                                      string
 	bindCmd                                    string
 	lockedExit, throttledExit                  int
 	scenario                                   string
@@ -175,6 +182,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	var f benchFlags
 	fs.StringVar(&f.target, "target", "", "")
 	fs.StringVar(&f.targetConfig, "target-config", "", "")
+	fs.StringVar(&f.users, "users", "", "")
 	fs.StringVar(&f.targetCmd, "target-cmd", "", "")
 	fs.StringVar(&f.enrollCmd, "enroll-cmd", "", "")
 	fs.StringVar(&f.bindCmd, "bind-cmd", "", "")
@@ -212,6 +220,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 	if n > 1 {
 		return usageErr(hint, "bench: give one of --target, --target-config and --target-cmd")
+	}
+	if fs.Changed("users") && !fs.Changed("target-config") {
+		return usageErr(hint, "bench: --users goes with --target-config (its reset and setup steps enroll the users again)")
 	}
 	for _, name := range []string{"enroll-cmd", "bind-cmd", "locked-exit", "throttled-exit"} {
 		if fs.Changed(name) && !fs.Changed("target-cmd") {
@@ -428,6 +439,17 @@ func benchTarget(ctx context.Context, e *env, changed func(string) bool, f bench
 		cfg, err := target.LoadTargetConfigFile(f.targetConfig, e.getenv)
 		if err != nil {
 			return nil, nil, nil, inputErr(fmt.Errorf("--target-config: %w", err), "")
+		}
+		if f.users != "" {
+			file, err := os.Open(f.users)
+			if err != nil {
+				return nil, nil, nil, inputErr(fmt.Errorf("--users: %w", err), "")
+			}
+			cfg.Users, err = target.LoadUsers(f.users, file, e.getenv)
+			file.Close()
+			if err != nil {
+				return nil, nil, nil, inputErr(fmt.Errorf("--users: %w", err), "a line NAME:PASSWORD each; ${ENV} in a password takes it from the environment")
+			}
 		}
 		t, err := target.NewHTTPTarget(cfg, nil)
 		if err != nil {

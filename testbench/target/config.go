@@ -49,6 +49,18 @@ type TargetConfig struct {
 	SignIn []Step `yaml:"signin"`
 	Login  []Step `yaml:"login"`
 
+	// Users are the test users the bench enrolls and enrolls again
+	// (a staging server with a few): {{user}} and {{password}} are
+	// theirs. Without users every enrollment is a new account. Reset
+	// runs first, before setup, for every enrollment of a user: the steps
+	// that take MFA off so it can be set up again, typically an
+	// administrator's call (a user with MFA on cannot sign in without a
+	// code); absent, the enroll step must replace the secret. A reset
+	// step's answer is not checked unless it gives status: or
+	// expect_body:.
+	Users []User `yaml:"users"`
+	Reset []Step `yaml:"reset"`
+
 	Enroll EnrollSpec `yaml:"enroll"`
 	Bind   *BindSpec  `yaml:"bind"` // absent: codes can be verified right after enrollment
 	Verify Request    `yaml:"verify"`
@@ -87,6 +99,12 @@ type Request struct {
 	// Capture takes values from the answer for the requests after it,
 	// as {{name}}.
 	Capture map[string]Capture `yaml:"capture"`
+}
+
+// User is a test user.
+type User struct {
+	Name     string `yaml:"name"`
+	Password string `yaml:"password"` // ${ENV} keeps it out of the file
 }
 
 // Step is a request of a flow (setup, signin, login) and what answer
@@ -288,4 +306,52 @@ func RefConsoleConfig(baseURL string, bindCodes int) *TargetConfig {
 		LabClock: "/api/v1/lab/clock",
 		DatePath: "/healthz",
 	}
+}
+
+// maxUsersFileBytes caps a --users file.
+const maxUsersFileBytes = 1 << 20
+
+// LoadUsers reads test users from r (name for errors): a line each,
+// NAME:PASSWORD, ${ENV} in the password replaced from getenv; blank lines
+// and lines starting with # are skipped. Errors name the line.
+func LoadUsers(name string, r io.Reader, getenv func(string) string) ([]User, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxUsersFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	if len(b) > maxUsersFileBytes {
+		return nil, fmt.Errorf("%s: over %d bytes", name, maxUsersFileBytes)
+	}
+	var users []User
+	seen := map[string]bool{}
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(strings.TrimSuffix(line, "\r"))
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		n, pw, ok := strings.Cut(line, ":")
+		n = strings.TrimSpace(n)
+		switch {
+		case !ok || n == "":
+			return nil, fmt.Errorf("%s:%d: want NAME:PASSWORD", name, i+1)
+		case seen[n]:
+			return nil, fmt.Errorf("%s:%d: user %q is listed twice", name, i+1, n)
+		}
+		exp, err := expandEnv([]byte(pw), getenv)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", name, i+1, err)
+		}
+		if len(exp) == 0 {
+			return nil, fmt.Errorf("%s:%d: user %q has no password", name, i+1, n)
+		}
+		seen[n] = true
+		users = append(users, User{Name: n, Password: string(exp)})
+	}
+	if len(users) == 0 {
+		return nil, fmt.Errorf("%s: no user (want a line NAME:PASSWORD each)", name)
+	}
+	if len(users) > maxUsers {
+		return nil, fmt.Errorf("%s: %d users: at most %d", name, len(users), maxUsers)
+	}
+	return users, nil
 }

@@ -63,6 +63,9 @@ func keyLine(root *yaml.Node, key string) int {
 	return line
 }
 
+// maxUsers bounds a config's test users.
+const maxUsers = 1000
+
 // check validates the config; each error names its key.
 func (c *TargetConfig) check() error {
 	if !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
@@ -103,8 +106,32 @@ func (c *TargetConfig) check() error {
 			return cerr("headers", "header %q: line breaks are not allowed", name)
 		}
 	}
+	seen := map[string]bool{}
+	for i, u := range c.Users {
+		key := fmt.Sprintf("users[%d]", i)
+		switch {
+		case u.Name == "" || strings.ContainsAny(u.Name, "\r\n"):
+			return cerr(key+".name", "a user needs a name on one line")
+		case seen[u.Name]:
+			return cerr(key+".name", "%q is listed twice", u.Name)
+		case u.Password == "":
+			return cerr(key+".password", "user %q has no password (write password: ${ENV_VAR} to take it from the environment)", u.Name)
+		}
+		seen[u.Name] = true
+	}
+	if len(c.Users) > maxUsers {
+		return cerr("users", "%d users: at most %d", len(c.Users), maxUsers)
+	}
+	if len(c.Reset) > 0 && len(c.Users) == 0 {
+		return cerr("reset", "reset steps re-enroll test users: give users too")
+	}
 	// The {{names}} each request may use: what is known by then.
 	known := map[string]bool{"account": true, "user": true, "password": true}
+	for i, st := range c.Reset {
+		if err := checkStep(fmt.Sprintf("reset[%d]", i), st, known, false); err != nil {
+			return err
+		}
+	}
 	for i, st := range c.Setup {
 		if err := checkStep(fmt.Sprintf("setup[%d]", i), st, known, false); err != nil {
 			return err

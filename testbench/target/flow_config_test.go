@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 )
@@ -101,5 +102,44 @@ func TestCaptures(t *testing.T) {
 	_, err := tgt.doIn(context.Background(), s, "signin[0]", Request{Method: "GET", Path: "/html", Capture: map[string]Capture{"x": {FormField: "nope"}}}, nil)
 	if err == nil || !strings.Contains(err.Error(), `signin[0]: capture x: form field "nope" not in the answer (200`) {
 		t.Errorf("a missing capture: %v", err)
+	}
+}
+
+// TestLoadUsers reads a --users file: NAME:PASSWORD lines, ${ENV}
+// passwords, comments; each bad line an error naming it. No password is
+// ever in an error.
+func TestLoadUsers(t *testing.T) {
+	env := map[string]string{"QA_PW": "from-env"}
+	getenv := func(k string) string { return env[k] }
+	users, err := LoadUsers("u.txt", strings.NewReader("# staging users\nqa-1:plain:with:colons\n\n qa-2 : ${QA_PW}\r\n"), getenv)
+	if err != nil || len(users) != 2 || users[0] != (User{"qa-1", "plain:with:colons"}) || users[1] != (User{"qa-2", " from-env"}) {
+		t.Errorf("users %+v, %v", users, err)
+	}
+	for _, c := range []struct{ in, want string }{
+		{"qa-1\n", "u.txt:1: want NAME:PASSWORD"},
+		{":secret-pw\n", "u.txt:1: want NAME:PASSWORD"},
+		{"qa-1:a\nqa-1:b\n", `u.txt:2: user "qa-1" is listed twice`},
+		{"qa-1:${NOT_SET}\n", "u.txt:1: environment variable NOT_SET is not set"},
+		{"qa-1:\n", `u.txt:1: user "qa-1" has no password`},
+		{"# nothing\n", "u.txt: no user"},
+	} {
+		_, err := LoadUsers("u.txt", strings.NewReader(c.in), getenv)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "secret-pw") {
+			t.Errorf("%q: %v, want %q", c.in, err, c.want)
+		}
+	}
+}
+
+// TestStagingUsersExample: the shipped --users example loads.
+func TestStagingUsersExample(t *testing.T) {
+	f, err := os.Open("../examples/staging-users.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	env := map[string]string{"QA1_PASSWORD": "a", "QA2_PASSWORD": "b"}
+	users, err := LoadUsers(f.Name(), f, func(k string) string { return env[k] })
+	if err != nil || len(users) != 2 || users[1].Password != "b" {
+		t.Errorf("%+v, %v", users, err)
 	}
 }

@@ -2,8 +2,10 @@ package target
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -214,5 +216,69 @@ func TestWebAppThrottleRealTime(t *testing.T) {
 		if r.took > 150*time.Second {
 			t.Errorf("started %v: took %v, over 150 s", ph, r.took)
 		}
+	}
+}
+
+// TestWebAppUsers: with a pool of test users (examples/webapp-users.yaml:
+// an administrator's reset, then sign in) instead of a new account per
+// enrollment, the full suite completes with the same figures with two
+// users and with one (slower: every enrollment waits for the one user),
+// and the user list from a --users file works the same.
+func TestWebAppUsers(t *testing.T) {
+	for _, n := range []int{2, 1} {
+		t.Run(fmt.Sprintf("users=%d", n), func(t *testing.T) {
+			users := map[string]string{"qa-1": "pw-one", "qa-2": "pw-two"}
+			env := map[string]string{"QA1_PASSWORD": "pw-one", "QA2_PASSWORD": "pw-two", "WEBAPP_ADMIN_TOKEN": "admin-1"}
+			opts := webapp.Options{Clock: clock.NewManual(base.Add(phases[n])), Back: 1, Forward: 1, Lockout: 5, Users: users, AdminToken: "admin-1"}
+			app, err := webapp.New(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(app)
+			defer srv.Close()
+			env["WEBAPP_URL"] = srv.URL
+			cfg, err := LoadTargetConfigFile("../examples/webapp-users.yaml", func(k string) string { return env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Users = cfg.Users[:n]
+			tgt, err := NewHTTPTarget(cfg, srv.Client())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			lab, err := tgt.Lab(ctx)
+			if err != nil || lab == nil {
+				t.Fatalf("lab clock: %v", err)
+			}
+			tm, err := testbench.VirtualTime(ctx, lab)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := testbench.Config{Target: tgt, Time: tm}
+			if os.Getenv("TOTPEMU_TRACE") != "" {
+				c.Trace = os.Stderr
+			}
+			rep, err := testbench.Run(ctx, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := rep.Results.Window
+			if w == nil || w.BackSteps == nil || *w.BackSteps != 1 || *w.ForwardSteps != 1 {
+				t.Errorf("window %+v, want 1/1", w)
+			}
+			if l := rep.Results.Lockout; l == nil || l.FailuresBeforeLock == nil || *l.FailuresBeforeLock != 5 {
+				t.Errorf("lockout %+v, want 5", l)
+			}
+			if r := rep.Results.Replay; r == nil || !*r.SameCodeRejected {
+				t.Errorf("replay %+v", r)
+			}
+			for _, c := range rep.Checks {
+				if c.Status == testbench.Fail || strings.HasSuffix(c.ID, ".error") {
+					t.Errorf("%s %s: %s", c.ID, c.Status, c.Detail)
+				}
+			}
+			t.Logf("%d user(s): %d enrollments, submissions %v, virtual waiting %.0f s", n, rep.Enrollments, rep.Submissions, rep.Timing.WaitingS)
+		})
 	}
 }

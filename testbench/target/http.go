@@ -67,6 +67,9 @@ func (t *HTTPTarget) Describe() string {
 // Capabilities follow the config's bind section.
 func (t *HTTPTarget) Capabilities() testbench.Capabilities {
 	c := testbench.Capabilities{FreshEnrollments: true}
+	for _, u := range t.cfg.Users {
+		c.Accounts = append(c.Accounts, u.Name)
+	}
 	if t.cfg.Bind != nil {
 		c.BindCodes = t.cfg.Bind.Codes
 	}

@@ -2,6 +2,7 @@ package webapp
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -132,13 +133,40 @@ func (c *call) apiDisable() reply {
 	if rep != nil {
 		return *rep
 	}
+	c.mfaOff(u)
+	return jsonReply(http.StatusOK, okReply)
+}
+
+// adminReset takes a user's MFA off for an administrator
+// (Options.AdminToken).
+func (c *call) adminReset() reply {
+	if c.a.opts.AdminToken == "" || !hmac.Equal([]byte(c.r.Header.Get("X-Admin-Token")), []byte(c.a.opts.AdminToken)) {
+		return jsonReply(http.StatusForbidden, map[string]string{"error": "admin token"})
+	}
+	var req struct {
+		User string `json:"user"`
+	}
+	if rep := c.decodeJSON(&req); rep != nil {
+		return *rep
+	}
+	u := c.a.users[req.User]
+	if u == nil {
+		return jsonReply(http.StatusNotFound, map[string]string{"error": "no such user"})
+	}
+	c.mfaOff(u)
+	return jsonReply(http.StatusOK, okReply)
+}
+
+// mfaOff clears u's MFA: secret, replay record, failures, lock, throttle.
+func (c *call) mfaOff(u *user) {
 	u.mfa, u.secret, u.pending = false, "", ""
 	u.gen++
 	u.hasLast, u.last = false, 0
 	u.failures, u.lockedUntil = 0, time.Time{}
 	u.throttleFails, u.throttleUntil = 0, time.Time{}
-	delete(c.s.used, u.name)
-	return jsonReply(http.StatusOK, okReply)
+	if c.s != nil {
+		delete(c.s.used, u.name)
+	}
 }
 
 func (c *call) apiVerify() reply {

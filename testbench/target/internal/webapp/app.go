@@ -55,6 +55,12 @@ type Options struct {
 	// Users are pre-existing users, name -> password (a staging server's
 	// test users); sign-up creates more.
 	Users map[string]string
+
+	// AdminToken, when set, enables POST /admin/mfa/reset (JSON {"user":
+	// NAME}, header X-Admin-Token): an administrator takes a user's MFA
+	// off, as staging servers let test tooling do (a user with MFA on
+	// cannot sign in to turn it off without a code).
+	AdminToken string
 }
 
 // Stats are the app's counters.
@@ -179,6 +185,7 @@ func New(opts Options) (*App, error) {
 		"/api/mfa/setup":   {post: (*call).apiSetup},
 		"/api/mfa/enable":  {post: (*call).apiEnable},
 		"/api/mfa/disable": {post: (*call).apiDisable},
+		"/admin/mfa/reset": {post: (*call).adminReset},
 		"/api/mfa/verify":  {post: (*call).apiVerify},
 	}
 	return a, nil
