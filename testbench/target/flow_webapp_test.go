@@ -33,6 +33,19 @@ func webappRun(t *testing.T, opts webapp.Options, phase time.Duration, scenarios
 	if err != nil {
 		t.Fatal(err)
 	}
+	rep := configRun(t, cfg, srv, scenarios...)
+	for _, c := range rep.Checks {
+		if len(c.ID) > 6 && c.ID[len(c.ID)-6:] == ".error" {
+			t.Fatalf("%s: %s", c.ID, c.Detail)
+		}
+	}
+	return rep
+}
+
+// configRun runs the bench in virtual time, through the app's lab clock,
+// against the server srv serves as cfg describes it.
+func configRun(t *testing.T, cfg *TargetConfig, srv *httptest.Server, scenarios ...string) *testbench.Report {
+	t.Helper()
 	tgt, err := NewHTTPTarget(cfg, srv.Client())
 	if err != nil {
 		t.Fatal(err)
@@ -53,11 +66,6 @@ func webappRun(t *testing.T, opts webapp.Options, phase time.Duration, scenarios
 	rep, err := testbench.Run(ctx, c)
 	if err != nil {
 		t.Fatal(err)
-	}
-	for _, c := range rep.Checks {
-		if len(c.ID) > 6 && c.ID[len(c.ID)-6:] == ".error" {
-			t.Fatalf("%s: %s", c.ID, c.Detail)
-		}
 	}
 	return rep
 }
@@ -242,27 +250,7 @@ func TestWebAppUsers(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg.Users = cfg.Users[:n]
-			tgt, err := NewHTTPTarget(cfg, srv.Client())
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx := context.Background()
-			lab, err := tgt.Lab(ctx)
-			if err != nil || lab == nil {
-				t.Fatalf("lab clock: %v", err)
-			}
-			tm, err := testbench.VirtualTime(ctx, lab)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := testbench.Config{Target: tgt, Time: tm}
-			if os.Getenv("TOTPEMU_TRACE") != "" {
-				c.Trace = os.Stderr
-			}
-			rep, err := testbench.Run(ctx, c)
-			if err != nil {
-				t.Fatal(err)
-			}
+			rep := configRun(t, cfg, srv)
 			w := rep.Results.Window
 			if w == nil || w.BackSteps == nil || *w.BackSteps != 1 || *w.ForwardSteps != 1 {
 				t.Errorf("window %+v, want 1/1", w)
