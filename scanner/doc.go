@@ -10,11 +10,14 @@
 //     expectations of Options (issuer, account, secret) and the seed of a
 //     JSON response checked.
 //   - Inputs (input*.go): the form is detected from the content, never the
-//     name: PNG/JPEG/GIF/WebP bytes, a base64 PNG as the cloud APIs return
-//     QRCodePNG, a data:image/...;base64, URL, an HTML page whose <img>
-//     embeds one or links to a file of a saved page (input_html.go: read
-//     from Options.BaseDir and never outside it; remote images are named,
-//     never fetched), a JSON response with QRCodePNG and Base32StringSeed
+//     name: PNG/JPEG/GIF/WebP bytes, an SVG document (its root element
+//     <svg>, after any prolog, doctype or comments, prefixed or not), a
+//     base64 PNG as the cloud APIs return QRCodePNG, a data:image/...;base64,
+//     URL or a data:image/svg+xml one (base64 or percent-encoded), an HTML
+//     page whose <img> embeds one or links to a file of a saved page
+//     (input_html.go: read from Options.BaseDir and never outside it;
+//     remote images are named, never fetched) or that holds inline <svg>
+//     elements (each one a source), a JSON response with QRCodePNG and Base32StringSeed
 //     (Alibaba Cloud, AWS) or qr_png and secret (the reference console),
 //     also after the HTTP headers curl -i saves with it, a
 //     code drawn as terminal text (input_terminal.go: blocks, half blocks,
@@ -34,6 +37,29 @@
 //   - Key (otpauth_key.go) redacts its secret in every fmt verb, in log/slog
 //     and in JSON: printing a Key never shows the secret. Code keeps its
 //     payload text unexported (Code.Text) and shows TextRedacted.
+//   - SVG (input_svg.go, svg_raster.go): caps first (MaxBytes, 20,000
+//     elements counted from the tags, nesting 64 deep, what <use> repeats,
+//     the raster's pixels, the drawing's work), then a normalizing pass
+//     with encoding/xml writes the subset oksvg reads well, and
+//     github.com/srwiley/oksvg parses it into paths: pure Go, no cgo, and
+//     it handles the rect, path and stroke forms QR encoders write
+//     (tdewolff/canvas, much heavier, was not needed; a renderer calling
+//     librsvg or a browser would need cgo or a process). The pass works
+//     around what oksvg gets wrong for those forms: stroked rows of
+//     modules (npm qrcode, segno, qrencode --svg-path) become filled
+//     rectangles, as oksvg strokes in device pixels; scale(s) is written
+//     as a matrix (oksvg reads it as scale(s, 0)); units, percentages and
+//     colours oksvg refuses are resolved. The module size is measured from
+//     the drawing's axis-aligned edges (1 unit for qrencode and npm
+//     qrcode, 11 px for rqrcode, a millimetre for python qrcode), and the
+//     SVG is rendered on white at a whole number of pixels per module (8,
+//     fewer for big codes) on the pixel grid, with its own rasterx
+//     scanner (rasterx's composites the whole image for every path), and
+//     decoded like any image; a drawing without such a grid is fitted to
+//     1024 pixels. The QR facts describe the SVG as drawn: CSS pixels at
+//     the size it declares, else its user units (and qr-small is not
+//     judged: the page sizes it); the quiet zone it draws itself. A panic
+//     in oksvg becomes an error.
 //   - Images (image.go, decode*.go, luminance.go): DecodeImageBytes and
 //     DecodeImage find every QR code in an image with gozxing and report
 //     the facts a phone cares about (version, EC level, pixels per module,
@@ -52,7 +78,9 @@
 //     seeded profiles; Margin (margin.go) sweeps each degradation alone to
 //     where decoding fails, and scan_margin.go turns that into findings.
 //   - The corpus in testdata/corpus is made by `go generate`
-//     (internal/corpusgen); expected.json gives every file's result.
+//     (internal/corpusgen); expected.json gives every file's result. The
+//     SVGs of testdata/svg are made by the encoders themselves (its
+//     README says how), with expected.txt.
 //
 // Package scanner imports nothing else of this module.
 package scanner

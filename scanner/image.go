@@ -93,8 +93,16 @@ type QR struct {
 	QuietZoneModules float64
 	// Strategy names the rung of the decoding ladder that found the code:
 	// plain, inverted, try-harder, try-harder-inverted, stretched,
-	// stretched-inverted (low contrast), upscale-2x, upscale-2x-inverted.
+	// stretched-inverted (low contrast), upscale-2x, upscale-2x-inverted;
+	// for an SVG, prefixed with how it was rendered ("svg 8 px/module: ",
+	// "svg fitted: ").
 	Strategy string
+
+	// unsized marks a code from an SVG that declares no size (no width
+	// and height): its ModulePx and Bounds are in the SVG's user units,
+	// and the size it is shown at is the page's to choose, so LintQR does
+	// not judge it.
+	unsized bool
 }
 
 var (

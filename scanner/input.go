@@ -29,6 +29,8 @@ const (
 	// FormTerminal is a code drawn with block characters (google-
 	// authenticator, qrencode -t UTF8|ASCII|ANSI), alone or in a CI log.
 	FormTerminal Form = "terminal"
+	// FormSVG is an SVG document (qrencode -t SVG, npm qrcode's svg).
+	FormSVG Form = "svg"
 )
 
 // ErrUnreadable is wrapped by every error about an input that cannot be
@@ -45,6 +47,10 @@ type source struct {
 	// the terminal's default colours; ScanInput keeps the one that
 	// decodes as image.
 	alts [][]byte
+	// svg is an SVG to render (input_svg.go) before image is decoded;
+	// facts then maps the facts of a code in the rendering back to it.
+	svg   *svgDoc
+	facts func(QR) QR
 }
 
 // parsed is an input split into the things to scan.
@@ -172,15 +178,27 @@ func detect(name string, data []byte, opts Options) (*parsed, error) {
 	case text == "":
 		return nil, fmt.Errorf("%s: %w: the input is empty", name, ErrUnreadable)
 	case strings.HasPrefix(lower, "data:"):
-		img, err := decodeDataURL(text, opts.Decode.withDefaults().MaxBytes)
+		maxBytes := opts.Decode.withDefaults().MaxBytes
+		img, isSVG, err := decodeDataURL(text, maxBytes)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w: %w", name, ErrUnreadable, err)
+		}
+		if isSVG {
+			srcs, err := svgSources(name, img, maxBytes)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w: %w", name, ErrUnreadable, err)
+			}
+			return &parsed{form: FormDataURL, sources: srcs}, nil
 		}
 		return &parsed{form: FormDataURL, sources: []source{{name: name, image: img}}}, nil
 	case strings.HasPrefix(lower, "{"), strings.HasPrefix(lower, "["):
 		return parseJSON(name, text, opts)
-	case strings.HasPrefix(lower, "<?xml"), strings.HasPrefix(lower, "<svg"):
-		return nil, fmt.Errorf("%s: %w: SVG is not a raster image; render it to PNG first", name, ErrUnreadable)
+	case strings.HasPrefix(lower, "<") && looksSVG([]byte(text)):
+		srcs, err := svgSources(name, []byte(text), opts.Decode.withDefaults().MaxBytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w: %w", name, ErrUnreadable, err)
+		}
+		return &parsed{form: FormSVG, sources: srcs}, nil
 	case strings.HasPrefix(lower, "<"):
 		return parseHTML(name, text, opts)
 	}
@@ -203,7 +221,7 @@ func detect(name string, data []byte, opts Options) (*parsed, error) {
 	case !strings.ContainsAny(text, "\n") && hasScheme(text):
 		return parseText(name, text), nil
 	}
-	return nil, fmt.Errorf("%s: %w: not an image, base64 image, data: URL, HTML page, JSON response, terminal QR text or otpauth text", name, ErrUnreadable)
+	return nil, fmt.Errorf("%s: %w: not an image, base64 image, data: URL, SVG, HTML page, JSON response, terminal QR text or otpauth text", name, ErrUnreadable)
 }
 
 // validPrefix cuts a possibly split UTF-8 sequence off the end of head.

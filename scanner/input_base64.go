@@ -61,6 +61,19 @@ func base64Class(c byte) b64class {
 // anything is decoded; characters outside the alphabet and the URL-safe
 // alphabet are refused with their position.
 func decodeBase64Image(s string, maxBytes int64) ([]byte, error) {
+	out, err := decodeBase64(s, maxBytes)
+	if err != nil {
+		return nil, err
+	}
+	if rasterFormat(out) == "" {
+		return nil, errors.New("base64 data is not a PNG, JPEG, GIF or WebP image")
+	}
+	return out, nil
+}
+
+// decodeBase64 decodes standard base64 (white space allowed) of at most
+// maxBytes; see decodeBase64Image.
+func decodeBase64(s string, maxBytes int64) ([]byte, error) {
 	limit := int64(base64.StdEncoding.EncodedLen(int(min(maxBytes, 1<<40))))
 	if int64(len(s)) > limit+limit/32+64 { // room for line breaks
 		return nil, fmt.Errorf("%w: base64 of %d characters decodes to more than %d bytes", ErrTooLarge, len(s), maxBytes)
@@ -102,9 +115,6 @@ func decodeBase64Image(s string, maxBytes int64) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("base64 of %s does not decode (truncated?)", characters(len(clean)))
 	}
-	if rasterFormat(out) == "" {
-		return nil, errors.New("base64 data is not a PNG, JPEG, GIF or WebP image")
-	}
 	return out, nil
 }
 
@@ -114,24 +124,27 @@ var rasterTypes = map[string]bool{
 	"image/gif": true, "image/webp": true,
 }
 
-// decodeDataURL decodes a data:image/...;base64,... URL holding a raster
-// image. Other media types, and data URLs without ;base64, are refused.
-func decodeDataURL(s string, maxBytes int64) ([]byte, error) {
+// decodeDataURL decodes a data: URL holding a raster image
+// (data:image/png;base64,...) or an SVG (data:image/svg+xml, base64 or
+// percent-encoded, ;utf8 or ;charset=... allowed); isSVG says which.
+// Other media types, and raster data URLs without ;base64, are refused.
+func decodeDataURL(s string, maxBytes int64) (data []byte, isSVG bool, err error) {
 	rest, ok := cutPrefixFold(s, "data:")
 	if !ok {
-		return nil, errors.New("not a data: URL")
+		return nil, false, errors.New("not a data: URL")
 	}
 	header, body, ok := strings.Cut(rest, ",")
 	if !ok {
-		return nil, errors.New("data: URL has no ',' before its data")
+		return nil, false, errors.New("data: URL has no ',' before its data")
 	}
 	parts := strings.Split(header, ";")
 	mediaType := strings.ToLower(strings.TrimSpace(parts[0]))
 	if mediaType == "" {
 		mediaType = "text/plain"
 	}
-	if !rasterTypes[mediaType] {
-		return nil, fmt.Errorf("data: URL of type %q: only raster images (png, jpeg, gif, webp) are read", truncate(mediaType, 40))
+	isSVG = mediaType == "image/svg+xml"
+	if !rasterTypes[mediaType] && !isSVG {
+		return nil, false, fmt.Errorf("data: URL of type %q: only images (png, jpeg, gif, webp, svg+xml) are read", truncate(mediaType, 40))
 	}
 	isBase64 := false
 	for _, p := range parts[1:] {
@@ -139,18 +152,37 @@ func decodeDataURL(s string, maxBytes int64) ([]byte, error) {
 			isBase64 = true
 		}
 	}
-	if !isBase64 {
-		return nil, fmt.Errorf("data: URL of type %s is not ;base64 encoded", mediaType)
+	if !isBase64 && !isSVG {
+		return nil, false, fmt.Errorf("data: URL of type %s is not ;base64 encoded", mediaType)
 	}
 	if strings.Contains(body, "%") {
 		if len(body) > 3*int(min(maxBytes, 1<<40)) {
-			return nil, fmt.Errorf("%w: data: URL of %d characters", ErrTooLarge, len(body))
+			return nil, false, fmt.Errorf("%w: data: URL of %d characters", ErrTooLarge, len(body))
 		}
 		u, err := url.PathUnescape(body)
-		if err != nil {
-			return nil, errors.New("data: URL has a bad percent escape")
+		switch {
+		case err == nil:
+			body = u
+		case isSVG && !isBase64:
+			// SVG written into the URL as it is (;utf8,): a % of its own.
+		default:
+			return nil, false, errors.New("data: URL has a bad percent escape")
 		}
-		body = u
 	}
-	return decodeBase64Image(body, maxBytes)
+	if !isBase64 { // SVG as text
+		if int64(len(body)) > maxBytes {
+			return nil, false, fmt.Errorf("%w: data: URL of an SVG of %d bytes, the limit is %d", ErrTooLarge, len(body), maxBytes)
+		}
+		data = []byte(body)
+	} else if isSVG {
+		if data, err = decodeBase64(body, maxBytes); err != nil {
+			return nil, false, err
+		}
+	} else if data, err = decodeBase64Image(body, maxBytes); err != nil {
+		return nil, false, err
+	}
+	if isSVG && !looksSVG(data) {
+		return nil, false, errors.New("data: URL of type image/svg+xml does not hold an SVG document")
+	}
+	return data, isSVG, nil
 }

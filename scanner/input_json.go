@@ -90,10 +90,18 @@ func parseJSON(name, text string, opts Options) (*parsed, error) {
 		key = strings.TrimPrefix(key, ".")
 		var img []byte
 		var err error
+		isSVG := false
 		if strings.HasPrefix(strings.ToLower(val), "data:") {
-			img, err = decodeDataURL(val, maxBytes)
+			img, isSVG, err = decodeDataURL(val, maxBytes)
 		} else {
 			img, err = decodeBase64Image(val, maxBytes)
+		}
+		if err == nil && isSVG {
+			var srcs []source
+			if srcs, err = svgSources(name+" "+key, img, maxBytes); err == nil {
+				p.sources = append(p.sources, srcs...)
+				continue
+			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w: %s: %w", name, ErrUnreadable, key, err)

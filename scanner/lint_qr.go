@@ -14,7 +14,9 @@ const DefaultMinModulePx = 2.0
 const minQuietZone = 4
 
 // LintQR checks the facts of a QR code as found in an image: its quiet zone
-// and its module size. minModulePx <= 0 means DefaultMinModulePx.
+// and its module size. minModulePx <= 0 means DefaultMinModulePx. The
+// module size of a code from an SVG that declares no width and height is
+// not judged: the page decides the size it is shown at.
 func LintQR(q QR, minModulePx float64) []Finding {
 	if minModulePx <= 0 {
 		minModulePx = DefaultMinModulePx
@@ -25,7 +27,7 @@ func LintQR(q QR, minModulePx float64) []Finding {
 			"leave a light margin of at least 4 modules around the code (CSS padding, or the encoder's margin option)",
 			"the quiet zone is %s wide, under 4 modules", plural(q.QuietZoneModules, "module")))
 	}
-	if q.ModulePx > 0 && q.ModulePx < minModulePx {
+	if q.ModulePx > 0 && q.ModulePx < minModulePx && !q.unsized {
 		fs = append(fs, finding(RuleQRSmall,
 			fmt.Sprintf("show the code with modules of at least %s pixels (render it larger, or use a lower EC level or shorter payload for a smaller version)", trimFloat(minModulePx)),
 			"one module is %s (version %d, %d modules across), under %s", plural(q.ModulePx, "pixel"), q.Version, 17+4*q.Version, plural(minModulePx, "pixel")))

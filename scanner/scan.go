@@ -9,6 +9,7 @@ import (
 	"image"
 	"io"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -216,8 +217,9 @@ func ScanInput(ctx context.Context, name string, data []byte, opts Options) (*In
 		}
 	}
 	images, qrCodes := 0, 0
+	var svgNotes []string
 	for _, src := range p.sources {
-		if src.image == nil {
+		if src.image == nil && src.svg == nil {
 			res.Codes = append(res.Codes, lintPayload(src.name, src.text, nil, opts))
 			continue
 		}
@@ -225,8 +227,21 @@ func ScanInput(ctx context.Context, name string, data []byte, opts Options) (*In
 		if len(src.alts) > 0 {
 			src.image = pickAlt(ctx, src, opts.Decode)
 		}
-		qrs, err := decodeSource(ctx, src, opts.Decode)
+		var qrs []QR
+		var err error
+		if src.svg != nil {
+			qrs, src, err = decodeSVG(ctx, src, opts.Decode)
+		} else {
+			qrs, err = decodeSource(ctx, src, opts.Decode)
+		}
 		if errors.Is(err, ErrNoCode) {
+			if src.svg != nil {
+				for _, n := range src.svg.notes {
+					if !slices.Contains(svgNotes, n) {
+						svgNotes = append(svgNotes, n)
+					}
+				}
+			}
 			continue
 		}
 		if err != nil {
@@ -279,8 +294,12 @@ func ScanInput(ctx context.Context, name string, data []byte, opts Options) (*In
 				"%s", p.noCode))
 			break
 		}
+		svgNote := ""
+		if len(svgNotes) > 0 {
+			svgNote = "; in the SVG: " + strings.Join(svgNotes, ", ")
+		}
 		res.Findings = append(res.Findings, finding(RuleInputNoCode, "the image must show the QR code whole, uncropped and in focus",
-			"no QR code found in %d image(s)%s", images, through))
+			"no QR code found in %d image(s)%s%s", images, through, svgNote))
 	case qrCodes > 1:
 		res.Status = StatusMultipleCodes
 		res.Findings = append(res.Findings, finding(RuleInputMultiple, "show one QR code at a time",
@@ -300,10 +319,6 @@ func ScanInput(ctx context.Context, name string, data []byte, opts Options) (*In
 	return res, nil
 }
 
-// decodeSource decodes the codes of one image. Through a camera, the codes
-// are those the camera reads, but their facts (module size, quiet zone,
-// bounds) are those of the image as given, on which the image rules are
-// meant to judge; a code only the camera reads keeps the camera's facts.
 // pickAlt returns the first of a terminal block's renderings that
 // decodes (the first when none does).
 func pickAlt(ctx context.Context, src source, opts DecodeOptions) []byte {
@@ -317,9 +332,24 @@ func pickAlt(ctx context.Context, src source, opts DecodeOptions) []byte {
 	return src.alts[0]
 }
 
+// decodeSource decodes the codes of one image. Through a camera, the codes
+// are those the camera reads, but their facts (module size, quiet zone,
+// bounds) are those of the image as given, on which the image rules are
+// meant to judge; a code only the camera reads keeps the camera's facts.
+// src.facts, when set (an SVG's rendering), maps the facts of the codes
+// found in the image as given.
 func decodeSource(ctx context.Context, src source, opts DecodeOptions) ([]QR, error) {
+	mapFacts := func(qrs []QR) []QR {
+		if src.facts != nil {
+			for i := range qrs {
+				qrs[i] = src.facts(qrs[i])
+			}
+		}
+		return qrs
+	}
 	if opts.Camera == nil {
-		return DecodeImageBytes(ctx, src.name, src.image, opts)
+		qrs, err := DecodeImageBytes(ctx, src.name, src.image, opts)
+		return mapFacts(qrs), err
 	}
 	plainOpts := opts
 	plainOpts.Camera = nil
@@ -327,6 +357,7 @@ func decodeSource(ctx context.Context, src source, opts DecodeOptions) ([]QR, er
 	if err != nil {
 		return nil, err
 	}
+	plain = mapFacts(plain)
 	seen, err := DecodeImageBytes(ctx, src.name, src.image, opts)
 	if err != nil {
 		return nil, err

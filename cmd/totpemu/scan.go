@@ -27,10 +27,14 @@ code, the parsed key (the secret as its length and first 4 characters), the
 QR facts and the findings.
 
 An INPUT is read from its content, whatever its name: a PNG, JPEG, GIF or
-WebP image; - for stdin; the base64 PNG an API returns (QRCodePNG); a
-data:image/...;base64, URL; an HTML page whose <img> embeds one, or a saved
-page whose <img> links to a file in its folder (page_files/qr.png; remote
-images are never fetched); a JSON response of CreateVirtualMFADevice
+WebP image; an SVG (qrencode -t SVG, npm qrcode, rqrcode, python qrcode,
+segno: rendered at whole pixels per module, its QR facts in the SVG's CSS
+pixels, or its user units when it declares no size); - for stdin; the
+base64 PNG an API returns (QRCodePNG); a data:image/...;base64, URL or
+data:image/svg+xml (base64 or percent-encoded); an HTML page whose <img>
+embeds one, or inline <svg> elements (each one a source), or a saved page
+whose <img> links to a file in its folder (page_files/qr.png or qr.svg;
+remote images are never fetched); a JSON response of CreateVirtualMFADevice
 (Alibaba Cloud, AWS: QRCodePNG and Base32StringSeed, whose secrets must
 then agree), also saved with its HTTP headers (curl -i); a code drawn as text
 (google-authenticator, qrencode -t UTF8|ASCII|ANSI, npm qrcode's terminal
@@ -77,6 +81,7 @@ Examples:
   qrencode -t UTF8 'otpauth://totp/Ex:alice?secret=JBSWY3DPEHPK3PXP' | totpemu scan -
   totpemu scan scanner/testdata/terminal/ci-log-two-codes.txt
   totpemu scan scanner/testdata/inputs/saved-page.html
+  totpemu scan scanner/testdata/svg/npm-qrcode.svg scanner/testdata/svg/inline-two-codes.html
   curl -si -X POST https://console.example/api/mfa | totpemu scan -
   totpemu scan --expect-issuer Example --expect-account alice@example.com scanner/testdata/inputs/console.html
   totpemu scan --strict --format json scanner/testdata/inputs/alibaba-create-virtual-mfa-device.json
@@ -243,9 +248,12 @@ func runScan(ctx context.Context, e *env, args []string) error {
 
 func unreadableHint(err error) string {
 	if errors.Is(err, scanner.ErrTooLarge) {
+		if strings.Contains(err.Error(), "SVG") {
+			return "the SVG is over a limit (bytes, elements, nesting, pixels or drawing work); give the QR code alone, or render it to PNG"
+		}
 		return "the input is over the size limit; crop or shrink the image"
 	}
-	return "give a PNG, JPEG, GIF or WebP image, a base64 PNG, a data: URL, an HTML page, a JSON API response, a code drawn as terminal text, or otpauth text"
+	return "give a PNG, JPEG, GIF, WebP or SVG image, a base64 PNG, a data: URL, an HTML page, a JSON API response, a code drawn as terminal text, or otpauth text"
 }
 
 // failed reports whether findings make the check fail.
