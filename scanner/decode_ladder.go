@@ -35,6 +35,12 @@ type ladder struct {
 	candidates []candidate
 	upRegion   image.Rectangle // set by upscaleAllowed
 	mean       int             // mean luminance, -1 until computed
+
+	// The regrid rung's code drawn again at whole pixels (decode_regrid.go).
+	regrid       *lumaSource
+	regridDone   bool
+	regridPitch  float64
+	regridOrigin image.Point
 }
 
 type candidate struct{ x, y, moduleSize float64 }
@@ -139,6 +145,7 @@ type rung struct {
 	scale     float64
 	upscale   bool
 	inverted  bool // reads the negative: follows its plain twin in rungs
+	regrid    bool // a redrawing of the code: its facts are the redrawing's, mapped back
 }
 
 // rungs run in order, cheapest and likeliest first; the first that decodes
@@ -154,6 +161,7 @@ var rungs = []rung{
 	{name: "stretched-inverted", source: (*ladder).stretchedInverted, scale: 1, inverted: true},
 	{name: "upscale-2x", source: (*ladder).upscaled, scale: 0.5, upscale: true},
 	{name: "upscale-2x-inverted", source: (*ladder).upscaledInverted, scale: 0.5, upscale: true, inverted: true},
+	{name: "regrid", source: (*ladder).regridded, scale: 1, regrid: true},
 }
 
 // runLadder tries each rung until one finds a code, checking ctx before
@@ -178,7 +186,7 @@ func runLadder(ctx context.Context, img image.Image) ([]QR, error) {
 			return nil, nil
 		}
 		seen := l.seen
-		if r.upscale {
+		if r.upscale || r.regrid {
 			seen = nil
 		}
 		qrs, err := readCodes(src, r.tryHarder, seen)
@@ -194,6 +202,12 @@ func runLadder(ctx context.Context, img image.Image) ([]QR, error) {
 			}
 			if r.upscale {
 				q.Bounds = q.Bounds.Add(l.upRegion.Min)
+			}
+			if r.regrid {
+				// Drawn at 4 px a module after a 4-module quiet zone.
+				f := l.regridPitch / 4
+				q.ModulePx = l.regridPitch
+				q.Bounds = scaleRect(q.Bounds.Sub(image.Pt(16, 16)), f).Add(l.regridOrigin)
 			}
 			q.Bounds = q.Bounds.Add(b.Min)
 		}

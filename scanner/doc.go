@@ -71,8 +71,11 @@
 //     Luminance is read straight from the pixel buffer (a JPEG's Y plane
 //     is shared); the ladder (decode_ladder.go) goes plain, inverted (dark
 //     mode), try-harder, contrast-stretched, then a Lanczos 2x upscale of
-//     the region around finder candidates, checking the deadline between
-//     rungs.
+//     the region around finder candidates, last the regrid
+//     (decode_regrid.go: a code at a fraction of a pixel per module, as
+//     npm qrcode's width option or a browser's device scale draws it, is
+//     measured against its timing pattern and drawn again at 4 whole pixels
+//     a module), checking the deadline between rungs.
 //   - Camera (camera.go) degrades an image as a phone camera would (module
 //     size at a distance, blur, noise, rotation, tilt, glare) with named,
 //     seeded profiles; Margin (margin.go) sweeps each degradation alone to
@@ -83,4 +86,8 @@
 //     README says how), with expected.txt.
 //
 // Package scanner imports nothing else of this module.
+//
+// A live page is loaded by the subpackage scanner/browser (headless
+// Chromium: screenshots and the DOM's images, SVGs and canvases), whose
+// captures the caller scans like any input.
 package scanner

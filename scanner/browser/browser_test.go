@@ -64,8 +64,9 @@ func signedInEnrollment(t *testing.T, base string) (string, map[string]string) {
 }
 
 // TestLoadConsoleEnrollment loads the console's enrollment page, signed in
-// through its form, in headless Chromium: the screenshots at 1x and 2x and
-// the page's <img> each hold the same otpauth URI, for the demo user.
+// through its form, in headless Chromium: the screenshots at 1x, 1.25x,
+// 1.5x and 2x and the page's <img> each hold the same otpauth URI, for the
+// demo user.
 func TestLoadConsoleEnrollment(t *testing.T) {
 	chromium := testenv.FindChromium(t, "scan --browser")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -76,7 +77,8 @@ func TestLoadConsoleEnrollment(t *testing.T) {
 	}
 	defer srv.Close()
 	page, cookies := signedInEnrollment(t, srv.URL)
-	caps, skipped, err := browser.Load(ctx, browser.Options{URL: page, Cookies: cookies, WaitFor: "#qr", Chromium: chromium})
+	caps, skipped, err := browser.Load(ctx, browser.Options{URL: page, Cookies: cookies, WaitFor: "#qr", Chromium: chromium,
+		Scales: []float64{1, 1.25, 1.5, 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +92,9 @@ func TestLoadConsoleEnrollment(t *testing.T) {
 	}
 	t.Logf("captures: %d, skipped %v, decoded %d", len(caps), skipped, len(found))
 	var uri string
-	for _, src := range []string{"screenshot at 1x", "screenshot at 2x"} {
+	// Device scales 1.25 and 1.5 draw the code's modules a fraction of a
+	// pixel wide: the regrid rung's case.
+	for _, src := range []string{"screenshot at 1x", "screenshot at 1.25x", "screenshot at 1.5x", "screenshot at 2x"} {
 		if found[src] == "" {
 			t.Errorf("%s: no code", src)
 		}
