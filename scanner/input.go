@@ -31,6 +31,9 @@ const (
 	FormTerminal Form = "terminal"
 	// FormSVG is an SVG document (qrencode -t SVG, npm qrcode's svg).
 	FormSVG Form = "svg"
+	// FormPage is a live page loaded by scanner/browser (the caller's
+	// result for a page where no capture held a code).
+	FormPage Form = "page"
 )
 
 // ErrUnreadable is wrapped by every error about an input that cannot be

@@ -88,6 +88,9 @@ func runCode(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 1 {
 		return usageErr(`name one account, quoted if it has spaces`, "code: takes at most one ACCOUNT, got %d arguments", fs.NArg())
 	}
+	if err := src.browser.check(fs, "code"); err != nil {
+		return err
+	}
 	if *next < 0 || *next > 1000 {
 		return usageErr("e.g. --next 2", "--next: %d is outside 0 to 1000", *next)
 	}

@@ -26,6 +26,10 @@ Flags:
                          HTML page or JSON API response with QRCodePNG); a
                          Google Authenticator export adds every TOTP account
                          in it (an HOTP one is skipped with a warning)
+                         With --browser, INPUT is a page's URL, loaded in
+                         headless Chromium (see "totpemu scan --help" for
+                         --cookie, --header, --wait-for, --timeout,
+                         --chromium, --scales)
   --uri URI              an otpauth://totp/ URI
   --account NAME         the account name, for manual entry with --key
   --key KEY              the key as shown (spaces, lower case, no padding are fine)
@@ -43,6 +47,7 @@ Examples:
   totpemu enroll --qr scanner/testdata/corpus/console-1920x1080-dark-half.png
   totpemu enroll --qr scanner/testdata/inputs/alibaba-create-virtual-mfa-device.json
   totpemu enroll --uri 'otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&issuer=Example'
+  totpemu enroll --qr https://console.example/mfa/enable --browser --cookie session=... --wait-for '#qr'
   totpemu enroll --account alice@example.com --key 'jbsw y3dp ehpk 3pxp' --issuer Example
 `,
 		run: runEnroll,
@@ -66,6 +71,12 @@ func runEnroll(ctx context.Context, e *env, args []string) error {
 	if src.given(fs) == 0 {
 		return usageErr(`give --qr INPUT, --uri URI, or --account NAME --key KEY`, "enroll: nothing to enroll")
 	}
+	if err := src.browser.check(fs, "enroll"); err != nil {
+		return err
+	}
+	if src.browser.on && !fs.Changed("qr") {
+		return usageErr("e.g. --qr https://console.example/mfa --browser", "enroll: --browser goes with --qr URL")
+	}
 	if fs.Changed("key") && *name == "" {
 		return usageErr("name the account the key belongs to, e.g. --account alice@example.com", "enroll: --key needs --account")
 	}
@@ -77,7 +88,7 @@ func runEnroll(ctx context.Context, e *env, args []string) error {
 		if src.given(fs) > 1 {
 			return usageErr("give one of them", "--key, --uri and --qr cannot be used together")
 		}
-		keys, err := keysFromQR(ctx, e, src.qr)
+		keys, err := keysFromQR(ctx, e, src.qr, &src.browser)
 		if err != nil {
 			return err
 		}

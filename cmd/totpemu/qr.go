@@ -14,22 +14,47 @@ import (
 // one whose payload has an error finding, is refused. HOTP accounts of an
 // export among TOTP ones are skipped, each with a warning on stderr
 // naming it and why; an input holding HOTP accounts only is refused.
-func keysFromQR(ctx context.Context, e *env, input string) ([]*scanner.Key, error) {
-	res, err := scanner.ScanPath(ctx, input, e.stdin, scanner.Options{})
-	if err != nil {
-		return nil, inputErr(fmt.Errorf("--qr %s: %w", input, err), "")
-	}
+func keysFromQR(ctx context.Context, e *env, input string, bf *browserFlags) ([]*scanner.Key, error) {
+	var results []*scanner.InputResult
 	hint := fmt.Sprintf("run \"totpemu scan %s\" to see what the input holds", input)
-	var keys []*scanner.Key
-	for i := range res.Codes {
-		c := &res.Codes[i]
-		if errs := errorMessages(c.AllFindings()); errs != "" {
-			return nil, inputErr(fmt.Errorf("--qr %s: %s: %s", input, c.Source, errs), hint)
+	if bf != nil && bf.on {
+		// A live page: every capture of it, the same key seen in several
+		// (a screenshot, the <img>) counted once.
+		page, err := bf.scanPage(ctx, e, "--qr", input, scanner.Options{})
+		if err != nil {
+			return nil, err
 		}
-		keys = append(keys, c.Keys()...)
+		for _, p := range page {
+			results = append(results, p.res)
+		}
+		hint = fmt.Sprintf("run \"totpemu scan --browser %s\" to see what the page holds", input)
+	} else {
+		res, err := scanner.ScanPath(ctx, input, e.stdin, scanner.Options{})
+		if err != nil {
+			return nil, inputErr(fmt.Errorf("--qr %s: %w", input, err), "")
+		}
+		results = append(results, res)
+	}
+	var keys []*scanner.Key
+	seen := map[string]bool{}
+	status := results[0].Status
+	for _, res := range results {
+		for i := range res.Codes {
+			c := &res.Codes[i]
+			if errs := errorMessages(c.AllFindings()); errs != "" {
+				return nil, inputErr(fmt.Errorf("--qr %s: %s: %s", input, c.Source, errs), hint)
+			}
+			for _, k := range c.Keys() {
+				id := k.Type + "\x00" + k.Label() + "\x00" + scanner.EncodeSecret(k.Secret)
+				if !seen[id] {
+					seen[id] = true
+					keys = append(keys, k)
+				}
+			}
+		}
 	}
 	if len(keys) == 0 {
-		return nil, inputErr(fmt.Errorf("--qr %s: no otpauth key found (%s)", input, res.Status), hint)
+		return nil, inputErr(fmt.Errorf("--qr %s: no otpauth key found (%s)", input, status), hint)
 	}
 	var totp, skipped []*scanner.Key
 	for _, k := range keys {
@@ -60,8 +85,8 @@ func errorMessages(fs []scanner.Finding) string {
 }
 
 // accountFromQR returns the one account held by a QR input.
-func accountFromQR(ctx context.Context, e *env, input string) (*emulator.Account, error) {
-	keys, err := keysFromQR(ctx, e, input)
+func accountFromQR(ctx context.Context, e *env, input string, bf *browserFlags) (*emulator.Account, error) {
+	keys, err := keysFromQR(ctx, e, input, bf)
 	if err != nil {
 		return nil, err
 	}

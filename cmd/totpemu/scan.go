@@ -67,7 +67,7 @@ Flags:
   --min-margin LIMITS    fail (margin-low) unless the code survives LIMITS,
                          e.g. px=2.5,blur=1,noise=20,rotate=10,tilt=30,contrast=50%%;
                          implies --margin
-
+%s
 Exit status: 0 no error finding; 1 an error finding (or, with --strict, a
 warning), or a readable input without a QR code (an image without one, an
 HTML page embedding no image, a JSON response without a QR field); 2 usage
@@ -86,8 +86,9 @@ Examples:
   totpemu scan --expect-issuer Example --expect-account alice@example.com scanner/testdata/inputs/console.html
   totpemu scan --strict --format json scanner/testdata/inputs/alibaba-create-virtual-mfa-device.json
   totpemu scan --camera budget-phone --min-margin px=2,tilt=30 scanner/testdata/inputs/qrencode.png
+  totpemu scan --browser --cookie session=... --wait-for '#qr' https://console.example/mfa/enable
   totpemu scan --rules
-`, cameraNames()),
+`, cameraNames(), browserHelp),
 		run: runScan,
 	})
 }
@@ -137,6 +138,8 @@ func runScan(ctx context.Context, e *env, args []string) error {
 	seed := fs.Int64("seed", 0, "")
 	fs.BoolVar(&opts.Margin, "margin", false, "")
 	minMargin := fs.String("min-margin", "", "")
+	var bf browserFlags
+	bf.register(fs)
 	if err := parse(e, c, fs, args); err != nil {
 		return err
 	}
@@ -174,6 +177,9 @@ func runScan(ctx context.Context, e *env, args []string) error {
 		}
 		opts.ExpectSecret = s
 	}
+	if err := bf.check(fs, "scan"); err != nil {
+		return err
+	}
 	if fs.Changed("out") {
 		if err := checkOutFile("scan", "--out", f.out); err != nil {
 			return err
@@ -200,6 +206,14 @@ func runScan(ctx context.Context, e *env, args []string) error {
 		name := in
 		if in == "-" {
 			name = "stdin"
+		}
+		if bf.on {
+			page, err := bf.scanPage(ctx, e, "scan", in, opts)
+			if err != nil {
+				return err
+			}
+			results = append(results, page...)
+			continue
 		}
 		res, err := scanner.ScanPath(ctx, in, e.stdin, opts)
 		if err != nil && ctx.Err() != nil {

@@ -15,6 +15,7 @@ type accountSource struct {
 	key, uri, qr   string
 	digits, period int
 	algorithm      string
+	browser        browserFlags // --qr URL --browser: a live page
 }
 
 func (s *accountSource) register(fs *pflag.FlagSet) {
@@ -24,6 +25,7 @@ func (s *accountSource) register(fs *pflag.FlagSet) {
 	fs.IntVar(&s.digits, "digits", 6, "")
 	fs.StringVar(&s.algorithm, "algorithm", "SHA1", "")
 	fs.IntVar(&s.period, "period", 30, "")
+	s.browser.register(fs)
 }
 
 // given reports how many of --key, --uri and --qr were given.
@@ -77,7 +79,7 @@ func (s *accountSource) fromFlags(ctx context.Context, e *env, fs *pflag.FlagSet
 		}
 		return a, nil
 	case fs.Changed("qr"):
-		return accountFromQR(ctx, e, s.qr)
+		return accountFromQR(ctx, e, s.qr, &s.browser)
 	}
 	return nil, nil
 }
