@@ -1,10 +1,12 @@
 package scanner
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"math"
 	"math/rand"
 	"slices"
@@ -38,6 +40,15 @@ type Camera struct {
 	// Contrast is the fraction of the original contrast left after screen
 	// glare washes dark towards light: 1 (or 0, unset) keeps it, 0.3 leaves 30%.
 	Contrast float64
+	// Moire is the amplitude, in 8-bit grey levels, of the interference a
+	// camera's sensor grid makes with a screen's pixel grid: fine diagonal
+	// bands across the picture.
+	Moire float64
+	// Lighting is how much darker the far corner is than the near one
+	// (0.5: half as bright), as a monitor photographed at an angle.
+	Lighting float64
+	// JPEGQuality re-encodes the picture as a phone saves it (0: not).
+	JPEGQuality int
 	// Seed makes the noise repeatable.
 	Seed int64
 }
@@ -48,6 +59,10 @@ var cameras = []Camera{
 	{Name: "current-phone", ModulePx: 4, BlurSigma: 0.6, Noise: 4, RotateDeg: 4, TiltDeg: 10, Contrast: 0.85, Seed: 1},
 	{Name: "budget-phone", ModulePx: 3.5, BlurSigma: 0.8, Noise: 8, RotateDeg: 5, TiltDeg: 10, Contrast: 0.7, Seed: 1},
 	{Name: "laptop-webcam", ModulePx: 2.5, BlurSigma: 0.8, Noise: 8, RotateDeg: 1, Contrast: 0.7, Seed: 1},
+	// A phone photo of a monitor: steep, defocused, with moiré, a dim far
+	// corner and the phone's JPEG.
+	{Name: "photo-of-screen", ModulePx: 5, BlurSigma: 1.4, Noise: 6, RotateDeg: 7, TiltDeg: 35, Contrast: 0.6,
+		Moire: 28, Lighting: 0.5, JPEGQuality: 60, Seed: 1},
 }
 
 // Cameras returns the named camera profiles.
@@ -68,8 +83,11 @@ func CameraByName(name string) (Camera, error) {
 }
 
 func (c *Camera) String() string {
-	return fmt.Sprintf("%s (%.2g px/module, blur %.2g, noise %.2g, rotation %.3g°, tilt %.3g°, contrast %.0f%%, seed %d)",
-		c.Name, c.ModulePx, c.BlurSigma, c.Noise, c.RotateDeg, c.TiltDeg, 100*c.contrast(), c.Seed)
+	s := fmt.Sprintf("%s (%.2g px/module, blur %.2g, noise %.2g, rotation %.3g°, tilt %.3g°, contrast %.0f%%", c.Name, c.ModulePx, c.BlurSigma, c.Noise, c.RotateDeg, c.TiltDeg, 100*c.contrast())
+	if c.Moire > 0 || c.Lighting > 0 || c.JPEGQuality > 0 {
+		s += fmt.Sprintf(", moiré %.2g, far corner %.0f%% darker, JPEG %d", c.Moire, 100*c.Lighting, c.JPEGQuality)
+	}
+	return s + fmt.Sprintf(", seed %d)", c.Seed)
 }
 
 func (c *Camera) contrast() float64 {
@@ -148,10 +166,47 @@ func (c *Camera) apply(src *image.Gray, scale float64) *image.Gray {
 			return color.NRGBA{v, v, v, p.A}
 		}))
 	}
+	if c.Lighting > 0 || c.Moire > 0 {
+		img = lightAndMoire(img, c.Lighting, c.Moire)
+	}
 	if c.Noise > 0 {
 		img = addNoise(img, c.Noise, c.Seed)
 	}
+	if c.JPEGQuality > 0 {
+		img = jpegRoundTrip(img, c.JPEGQuality)
+	}
 	return img
+}
+
+// lightAndMoire darkens the picture towards its bottom-right corner by up
+// to light, and adds diagonal interference bands of amplitude moire grey
+// levels and a period of about 3.3 pixels.
+func lightAndMoire(src *image.Gray, light, moire float64) *image.Gray {
+	b := src.Bounds()
+	out := image.NewGray(b)
+	diag := float64(b.Dx() + b.Dy())
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			v := float64(src.Pix[src.PixOffset(x, y)])
+			v *= 1 - light*float64(x-b.Min.X+y-b.Min.Y)/diag
+			v += moire * math.Sin(2*math.Pi*(0.23*float64(x)+0.19*float64(y)))
+			out.Pix[out.PixOffset(x, y)] = uint8(math.Max(0, math.Min(255, math.Round(v))))
+		}
+	}
+	return out
+}
+
+// jpegRoundTrip encodes img as JPEG at quality q and decodes it again.
+func jpegRoundTrip(img *image.Gray, q int) *image.Gray {
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: q}); err != nil {
+		return img
+	}
+	out, err := jpeg.Decode(&b)
+	if err != nil {
+		return img
+	}
+	return grayOf(out)
 }
 
 // grayOf converts an imaging result (NRGBA) to grey in one pass.

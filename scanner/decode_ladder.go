@@ -36,6 +36,12 @@ type ladder struct {
 	upRegion   image.Rectangle // set by upscaleAllowed
 	mean       int             // mean luminance, -1 until computed
 
+	// The photo rung's plane (decode_photo.go).
+	photo, photoInv *lumaSource
+	photoDone       bool
+	photoRegion     image.Rectangle
+	photoScale      float64 // the photo plane's pixels per input pixel
+
 	// The regrid rung's code drawn again at whole pixels (decode_regrid.go).
 	regrid       *lumaSource
 	regridDone   bool
@@ -146,6 +152,7 @@ type rung struct {
 	upscale   bool
 	inverted  bool // reads the negative: follows its plain twin in rungs
 	regrid    bool // a redrawing of the code: its facts are the redrawing's, mapped back
+	photo     bool // reads photoRegion only
 }
 
 // rungs run in order, cheapest and likeliest first; the first that decodes
@@ -162,7 +169,13 @@ var rungs = []rung{
 	{name: "upscale-2x", source: (*ladder).upscaled, scale: 0.5, upscale: true},
 	{name: "upscale-2x-inverted", source: (*ladder).upscaledInverted, scale: 0.5, upscale: true, inverted: true},
 	{name: "regrid", source: (*ladder).regridded, scale: 1, regrid: true},
+	{name: "photo", source: (*ladder).photoed, tryHarder: true, scale: 1, photo: true},
+	{name: "photo-inverted", source: (*ladder).photoedInverted, tryHarder: true, scale: 1, inverted: true, photo: true},
 }
+
+// skipRungs leaves rungs out, for the tests that measure what a rung
+// adds. Never set outside tests.
+var skipRungs = map[string]bool{}
 
 // runLadder tries each rung until one finds a code, checking ctx before
 // each. When a full-resolution rung fails having seen finder patterns with
@@ -181,12 +194,15 @@ func runLadder(ctx context.Context, img image.Image) ([]QR, error) {
 		if r.upscale && !l.upscaleAllowed() {
 			return nil, nil
 		}
+		if skipRungs[r.name] {
+			return nil, nil
+		}
 		src := r.source(l)
 		if src == nil {
 			return nil, nil
 		}
 		seen := l.seen
-		if r.upscale || r.regrid {
+		if r.upscale || r.regrid || r.photo {
 			seen = nil
 		}
 		qrs, err := readCodes(src, r.tryHarder, seen)
@@ -202,6 +218,10 @@ func runLadder(ctx context.Context, img image.Image) ([]QR, error) {
 			}
 			if r.upscale {
 				q.Bounds = q.Bounds.Add(l.upRegion.Min)
+			}
+			if r.photo {
+				q.ModulePx /= l.photoScale
+				q.Bounds = scaleRect(q.Bounds, 1/l.photoScale).Add(l.photoRegion.Min)
 			}
 			if r.regrid {
 				// Drawn at 4 px a module after a 4-module quiet zone.

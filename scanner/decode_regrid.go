@@ -24,6 +24,9 @@ func (l *ladder) regridded() *lumaSource {
 	}
 	l.regridDone = true
 	p := l.plain()
+	if len(l.candidates) == 0 && p.Width*p.Height > alwaysUpscalePixels {
+		return nil // a large picture where no rung saw a finder pattern
+	}
 	area := l.region()
 	// The background is the luminance at the region's corners; the code's
 	// modules are the pixels far from it.

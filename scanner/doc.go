@@ -75,9 +75,13 @@
 //     (decode_regrid.go: a code at a fraction of a pixel per module, as
 //     npm qrcode's width option or a browser's device scale draws it, is
 //     measured against its timing pattern and drawn again at 4 whole pixels
-//     a module), checking the deadline between rungs.
+//     a module), and the photo rungs (decode_photo.go: a phone photo of a
+//     screen, its lighting flattened, moiré blurred away, defocus
+//     sharpened, around the finder patterns seen), checking the deadline
+//     between rungs.
 //   - Camera (camera.go) degrades an image as a phone camera would (module
-//     size at a distance, blur, noise, rotation, tilt, glare) with named,
+//     size at a distance, blur, noise, rotation, tilt, glare; for a photo
+//     of a monitor also moiré, a dim far corner and the phone's JPEG) with named,
 //     seeded profiles; Margin (margin.go) sweeps each degradation alone to
 //     where decoding fails, and scan_margin.go turns that into findings.
 //   - The corpus in testdata/corpus is made by `go generate`
