@@ -62,11 +62,12 @@ func (l *ladder) photoed() *lumaSource {
 		v := 200 * float64(soft.Pix[i]) / math.Max(16, float64(bg.Pix[i]))
 		flat.Pix[i] = uint8(math.Min(255, v))
 	}
-	// Unsharp mask against the defocus.
-	blurred := grayOf(imaging.Blur(flat, 2.0))
+	// Unsharp mask against the defocus: a strong one at about a module's
+	// scale (chosen on the generated photos of photo_test.go).
+	blurred := grayOf(imaging.Blur(flat, 1.8))
 	out := image.NewGray(b)
 	for i := range flat.Pix {
-		v := float64(flat.Pix[i]) + 1.5*(float64(flat.Pix[i])-float64(blurred.Pix[i]))
+		v := float64(flat.Pix[i]) + 3.0*(float64(flat.Pix[i])-float64(blurred.Pix[i]))
 		out.Pix[i] = uint8(math.Max(0, math.Min(255, v)))
 	}
 	l.photo = newLumaSource(out)

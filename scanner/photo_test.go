@@ -43,7 +43,7 @@ func photoSet(t *testing.T) []image.Image {
 }
 
 // TestPhotoRungMargin measures what the photo rung adds on the generated
-// photos: before it, today's ladder read none; with it, at least 12 of 72
+// photos: before it, today's ladder read none; with it, at least 20 of 72
 // (the figure the README gives is logged). A photo the other rungs read
 // stays read by them.
 func TestPhotoRungMargin(t *testing.T) {
@@ -66,7 +66,7 @@ func TestPhotoRungMargin(t *testing.T) {
 	delete(skipRungs, "photo-inverted")
 	after := count()
 	t.Logf("phone photos of screens (generated): %d of %d read without the photo rung, %d with it", before, len(set), after)
-	if after < before+12 {
-		t.Errorf("the photo rung reads %d of %d, %d without it: want at least 12 more", after, len(set), before)
+	if after < before+20 {
+		t.Errorf("the photo rung reads %d of %d, %d without it: want at least 20 more", after, len(set), before)
 	}
 }
