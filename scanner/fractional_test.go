@@ -83,8 +83,14 @@ func TestFractionalScales(t *testing.T) {
 	decoded, total := 0, 0
 	zdecoded := map[bool]int{}
 	var failed []string
+	// Under the race detector (some 20 times slower) every tenth scale:
+	// the plain run has the whole sweep.
+	step := 1
+	if raceEnabled {
+		step = 10
+	}
 	for _, dark := range []bool{false, true} {
-		for k := 200; k <= 610; k++ {
+		for k := 200; k <= 610; k += step {
 			s := float64(k) / 100
 			img := npmRender(m, s, 4, dark)
 			total++

@@ -47,8 +47,8 @@ func photoSet(t *testing.T) []image.Image {
 // (the figure the README gives is logged). A photo the other rungs read
 // stays read by them.
 func TestPhotoRungMargin(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: 144 decodes of photos")
+	if testing.Short() || raceEnabled {
+		t.Skip("144 decodes of photos: not under -short or the race detector (the plain run has it)")
 	}
 	set := photoSet(t)
 	count := func() int {
