@@ -37,6 +37,11 @@ type Camera struct {
 	// TiltDeg turns the screen about its vertical axis away from the camera
 	// (perspective: the far side shrinks), as when a phone is held off to one side.
 	TiltDeg float64
+	// PitchDeg turns the screen about its horizontal axis (its top edge
+	// away from the camera when positive), as when a phone is held above
+	// or below a screen; with TiltDeg, the two angles of a phone off to
+	// one corner.
+	PitchDeg float64
 	// Contrast is the fraction of the original contrast left after screen
 	// glare washes dark towards light: 1 (or 0, unset) keeps it, 0.3 leaves 30%.
 	Contrast float64
@@ -83,7 +88,11 @@ func CameraByName(name string) (Camera, error) {
 }
 
 func (c *Camera) String() string {
-	s := fmt.Sprintf("%s (%.2g px/module, blur %.2g, noise %.2g, rotation %.3g°, tilt %.3g°, contrast %.0f%%", c.Name, c.ModulePx, c.BlurSigma, c.Noise, c.RotateDeg, c.TiltDeg, 100*c.contrast())
+	s := fmt.Sprintf("%s (%.2g px/module, blur %.2g, noise %.2g, rotation %.3g°, tilt %.3g°", c.Name, c.ModulePx, c.BlurSigma, c.Noise, c.RotateDeg, c.TiltDeg)
+	if c.PitchDeg != 0 {
+		s += fmt.Sprintf(", pitch %.3g°", c.PitchDeg)
+	}
+	s += fmt.Sprintf(", contrast %.0f%%", 100*c.contrast())
 	if c.Moire > 0 || c.Lighting > 0 || c.JPEGQuality > 0 {
 		s += fmt.Sprintf(", moiré %.2g, far corner %.0f%% darker, JPEG %d", c.Moire, 100*c.Lighting, c.JPEGQuality)
 	}
@@ -146,8 +155,15 @@ func (c *Camera) apply(src *image.Gray, scale float64) *image.Gray {
 	if scale > 1 {
 		resample()
 	}
+	if c.TiltDeg != 0 || c.PitchDeg != 0 {
+		// The near side grows: room for it, so the code stays in frame.
+		img = padded(img, math.Sin(math.Abs(c.TiltDeg)*math.Pi/180)+math.Sin(math.Abs(c.PitchDeg)*math.Pi/180), bg)
+	}
 	if c.TiltDeg != 0 {
 		img = tilt(img, c.TiltDeg, bg)
+	}
+	if c.PitchDeg != 0 {
+		img = transposed(tilt(transposed(img), c.PitchDeg, bg))
 	}
 	if c.RotateDeg != 0 {
 		img = grayOf(imaging.Rotate(img, c.RotateDeg, bg))
@@ -253,6 +269,33 @@ func tilt(src *image.Gray, deg float64, bg color.Gray) *image.Gray {
 				v = bilinear(src, x+cx-0.5+float64(b.Min.X), y+cy-0.5+float64(b.Min.Y), bg.Y)
 			}
 			out.Pix[oy*out.Stride+ox] = v
+		}
+	}
+	return out
+}
+
+// padded surrounds src with bg, frac of its size on each side.
+func padded(src *image.Gray, frac float64, bg color.Gray) *image.Gray {
+	b := src.Bounds()
+	px, py := int(frac*float64(b.Dx())/2), int(frac*float64(b.Dy())/2)
+	out := image.NewGray(image.Rect(0, 0, b.Dx()+2*px, b.Dy()+2*py))
+	for i := range out.Pix {
+		out.Pix[i] = bg.Y
+	}
+	for y := 0; y < b.Dy(); y++ {
+		copy(out.Pix[(y+py)*out.Stride+px:], src.Pix[src.PixOffset(b.Min.X, b.Min.Y+y):src.PixOffset(b.Max.X, b.Min.Y+y)])
+	}
+	return out
+}
+
+// transposed swaps src's rows and columns.
+func transposed(src *image.Gray) *image.Gray {
+	b := src.Bounds()
+	out := image.NewGray(image.Rect(0, 0, b.Dy(), b.Dx()))
+	for y := 0; y < b.Dy(); y++ {
+		row := src.Pix[src.PixOffset(b.Min.X, b.Min.Y+y):]
+		for x := 0; x < b.Dx(); x++ {
+			out.Pix[x*out.Stride+y] = row[x]
 		}
 	}
 	return out

@@ -2,8 +2,10 @@ package scanner
 
 import (
 	"context"
+	"fmt"
 	"image"
 	"math"
+	"slices"
 
 	"github.com/disintegration/imaging"
 	"github.com/makiuchi-d/gozxing"
@@ -36,11 +38,10 @@ type ladder struct {
 	upRegion   image.Rectangle // set by upscaleAllowed
 	mean       int             // mean luminance, -1 until computed
 
-	// The photo rung's plane (decode_photo.go).
-	photo, photoInv *lumaSource
-	photoDone       bool
-	photoRegion     image.Rectangle
-	photoScale      float64 // the photo plane's pixels per input pixel
+	// The photo rungs' planes, by level (decode_photo.go).
+	photoPl   [4]*photoPlane
+	photoDone [4]bool
+	isPhoto   int // photoLike: 0 unknown, 1 yes, 2 no
 
 	// The regrid rung's code drawn again at whole pixels (decode_regrid.go).
 	regrid       *lumaSource
@@ -59,6 +60,19 @@ func (l *ladder) seen(p gozxing.ResultPoint) {
 	l.candidates = append(l.candidates, candidate{p.GetX(), p.GetY(), ms})
 }
 
+// candidateBox is the bounding box of the finder candidates' centres and
+// their largest module size.
+func (l *ladder) candidateBox() (minX, minY, maxX, maxY, ms float64) {
+	minX, minY = math.Inf(1), math.Inf(1)
+	maxX, maxY = math.Inf(-1), math.Inf(-1)
+	for _, c := range l.candidates {
+		minX, maxX = math.Min(minX, c.x), math.Max(maxX, c.x)
+		minY, maxY = math.Min(minY, c.y), math.Max(maxY, c.y)
+		ms = math.Max(ms, c.moduleSize)
+	}
+	return minX, minY, maxX, maxY, ms
+}
+
 // region is the part of the image worth enlarging: the candidates' bounding
 // box widened by 16 of their modules when it already spans three corners,
 // else by 60 (the rest of a code of up to version 13 whose other finder
@@ -69,13 +83,7 @@ func (l *ladder) region() image.Rectangle {
 	if len(l.candidates) == 0 {
 		return whole
 	}
-	minX, minY := math.Inf(1), math.Inf(1)
-	maxX, maxY, ms := math.Inf(-1), math.Inf(-1), 0.0
-	for _, c := range l.candidates {
-		minX, maxX = math.Min(minX, c.x), math.Max(maxX, c.x)
-		minY, maxY = math.Min(minY, c.y), math.Max(maxY, c.y)
-		ms = math.Max(ms, c.moduleSize)
-	}
+	minX, minY, maxX, maxY, ms := l.candidateBox()
 	pad := 60 * ms
 	if len(l.candidates) >= 3 && maxX-minX > 10*ms && maxY-minY > 10*ms {
 		pad = 16 * ms // three corners seen: only the finder halves and quiet zone lie outside
@@ -152,7 +160,9 @@ type rung struct {
 	upscale   bool
 	inverted  bool // reads the negative: follows its plain twin in rungs
 	regrid    bool // a redrawing of the code: its facts are the redrawing's, mapped back
-	photo     bool // reads photoRegion only
+	photo     bool // reads a photo plane (level)
+	level     int
+	rectify   bool // read by readRectified: a steep perspective
 }
 
 // rungs run in order, cheapest and likeliest first; the first that decodes
@@ -169,8 +179,24 @@ var rungs = []rung{
 	{name: "upscale-2x", source: (*ladder).upscaled, scale: 0.5, upscale: true},
 	{name: "upscale-2x-inverted", source: (*ladder).upscaledInverted, scale: 0.5, upscale: true, inverted: true},
 	{name: "regrid", source: (*ladder).regridded, scale: 1, regrid: true},
-	{name: "photo", source: (*ladder).photoed, tryHarder: true, scale: 1, photo: true},
-	{name: "photo-inverted", source: (*ladder).photoedInverted, tryHarder: true, scale: 1, inverted: true, photo: true},
+}
+
+// The photo rungs close the ladder, at the picture's scale and then at
+// each smaller one (photoLongSides): the filtered plane, then the same
+// read under a steep perspective.
+func init() {
+	for k := 0; k <= len(photoLongSides); k++ {
+		suffix := ""
+		if k > 0 {
+			suffix = fmt.Sprintf("-%dpx", photoLongSides[k-1])
+		}
+		rungs = append(rungs,
+			rung{name: "photo" + suffix, source: photoSource(k), tryHarder: true, scale: 1, photo: true, level: k},
+			rung{name: "photo-inverted" + suffix, source: photoInvSource(k), tryHarder: true, scale: 1, inverted: true, photo: true, level: k},
+			rung{name: "rectified" + suffix, source: photoSource(k), tryHarder: true, scale: 1, photo: true, level: k, rectify: true},
+			rung{name: "rectified-inverted" + suffix, source: photoInvSource(k), tryHarder: true, scale: 1, inverted: true, photo: true, level: k, rectify: true},
+		)
+	}
 }
 
 // skipRungs leaves rungs out, for the tests that measure what a rung
@@ -184,6 +210,15 @@ var skipRungs = map[string]bool{}
 func runLadder(ctx context.Context, img image.Image) ([]QR, error) {
 	b := img.Bounds()
 	l := &ladder{img: img, mean: -1}
+	// A large photo is read at a fraction of its size (box-averaged): its
+	// modules are wide, and every plane of it costs its pixel count.
+	shrink := 1
+	if p := l.plain(); p.Width*p.Height > photoShrinkPixels && l.photoLike() {
+		for p.Width*p.Height > photoShrinkPixels*shrink*shrink {
+			shrink++
+		}
+		l = &ladder{img: boxShrink(p, shrink), mean: -1, isPhoto: 1}
+	}
 	done := make([]bool, len(rungs))
 	try := func(i int) ([]QR, error) {
 		done[i] = true
@@ -205,9 +240,32 @@ func runLadder(ctx context.Context, img image.Image) ([]QR, error) {
 		if r.upscale || r.regrid || r.photo {
 			seen = nil
 		}
-		qrs, err := readCodes(src, r.tryHarder, seen)
+		// The photo planes' soft twin: what the rectifier samples.
+		var soft gozxing.LuminanceSource
+		if r.photo {
+			s := l.photoAt(r.level).flat
+			if r.inverted {
+				s = s.inverted()
+			}
+			soft = s
+		}
+		var qrs []QR
+		var err error
+		if r.rectify {
+			qrs, err = readRectified(src, soft, r.tryHarder)
+		} else {
+			qrs, err = readCodes(src, r.tryHarder, seen)
+		}
 		if err != nil || len(qrs) == 0 {
 			return nil, nil
+		}
+		if len(qrs) == 1 && !r.rectify && !r.upscale && !r.regrid && l.photoLike() {
+			// A photo's code is seen under perspective: its facts (bounds,
+			// module size, quiet zone) come from the rectified grid when
+			// that reads the same code, not from a parallelogram.
+			if rq, err := readRectified(src, soft, r.tryHarder); err == nil && len(rq) == 1 && rq[0].Text == qrs[0].Text {
+				qrs[0].Bounds, qrs[0].ModulePx, qrs[0].QuietZoneModules = rq[0].Bounds, rq[0].ModulePx, rq[0].QuietZoneModules
+			}
 		}
 		for i := range qrs {
 			q := &qrs[i]
@@ -220,14 +278,19 @@ func runLadder(ctx context.Context, img image.Image) ([]QR, error) {
 				q.Bounds = q.Bounds.Add(l.upRegion.Min)
 			}
 			if r.photo {
-				q.ModulePx /= l.photoScale
-				q.Bounds = scaleRect(q.Bounds, 1/l.photoScale).Add(l.photoRegion.Min)
+				pl := l.photoAt(r.level)
+				q.ModulePx /= pl.scale
+				q.Bounds = scaleRect(q.Bounds, 1/pl.scale).Add(pl.region.Min)
 			}
 			if r.regrid {
 				// Drawn at 4 px a module after a 4-module quiet zone.
 				f := l.regridPitch / 4
 				q.ModulePx = l.regridPitch
 				q.Bounds = scaleRect(q.Bounds.Sub(image.Pt(16, 16)), f).Add(l.regridOrigin)
+			}
+			if shrink > 1 {
+				q.ModulePx *= float64(shrink)
+				q.Bounds = scaleRect(q.Bounds, float64(shrink))
 			}
 			q.Bounds = q.Bounds.Add(b.Min)
 		}
@@ -277,14 +340,27 @@ func (l *ladder) order() []int {
 	for i := range idx {
 		idx[i] = i
 	}
-	if l.meanLuma() >= 100 {
-		return idx
-	}
-	for i := 0; i+1 < len(idx); i++ {
-		if !rungs[i].inverted && rungs[i+1].inverted {
-			idx[i], idx[i+1] = idx[i+1], idx[i]
-			i++
+	if l.meanLuma() < 100 {
+		for i := 0; i+1 < len(idx); i++ {
+			if !rungs[idx[i]].inverted && rungs[idx[i+1]].inverted {
+				idx[i], idx[i+1] = idx[i+1], idx[i]
+				i++
+			}
 		}
+	}
+	// A large photo is read at the smaller scales first: its modules are
+	// wide, and the smaller planes cost less.
+	if p := l.plain(); max(p.Width, p.Height) > 1300 && l.photoLike() {
+		slices.SortStableFunc(idx, func(a, b int) int {
+			pa, pb := rungs[a].photo && rungs[a].level == 0, rungs[b].photo && rungs[b].level == 0
+			switch {
+			case pa && !pb && rungs[b].photo:
+				return 1
+			case pb && !pa && rungs[a].photo:
+				return -1
+			}
+			return 0
+		})
 	}
 	return idx
 }

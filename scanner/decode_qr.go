@@ -101,7 +101,7 @@ func decodeOne(dec *decoder.Decoder, matrix *gozxing.BitMatrix, dr *common.Detec
 		g := symbolGeometry(points[1], points[2], points[0], dim)
 		qr.Bounds = g.bounds()
 		qr.ModulePx = g.modulePx()
-		qr.QuietZoneModules = float64(g.quietZone(matrix))
+		qr.QuietZoneModules = float64(gridQuietZone(g, dim, matrixSampler(g, matrix)))
 	}
 	return qr, true
 }
@@ -145,8 +145,33 @@ func (g geometry) modulePx() float64 {
 }
 
 // bounds is the pixel rectangle covering the symbol's four corners.
-func (g geometry) bounds() image.Rectangle {
-	d := float64(g.dim)
+func (g geometry) bounds() image.Rectangle { return gridBounds(g, g.dim) }
+
+// matrixSampler samples the binarized matrix at module centres.
+func matrixSampler(g grid, m *gozxing.BitMatrix) func(mx, my float64) int {
+	w, h := m.GetWidth(), m.GetHeight()
+	return func(mx, my float64) int {
+		x, y := g.at(mx, my)
+		xi, yi := int(math.Floor(x)), int(math.Floor(y))
+		switch {
+		case xi < 0 || yi < 0 || xi >= w || yi >= h:
+			return -1
+		case m.Get(xi, yi):
+			return 0
+		}
+		return 1
+	}
+}
+
+// grid maps a symbol's module coordinates to pixels: geometry (three
+// finders, affine) or homography (a perspective).
+type grid interface {
+	at(mx, my float64) (float64, float64)
+}
+
+// gridBounds is the pixel rectangle holding the symbol's four corners.
+func gridBounds(g grid, dim int) image.Rectangle {
+	d := float64(dim)
 	minX, minY := math.Inf(1), math.Inf(1)
 	maxX, maxY := math.Inf(-1), math.Inf(-1)
 	for _, c := range [][2]float64{{0, 0}, {d, 0}, {0, d}, {d, d}} {
@@ -157,22 +182,13 @@ func (g geometry) bounds() image.Rectangle {
 	return image.Rect(int(math.Floor(minX)), int(math.Floor(minY)), int(math.Ceil(maxX)), int(math.Ceil(maxY)))
 }
 
-// quietZone counts, on each side, the rings of modules just outside the
-// symbol that are light in the binarized image, and returns the smallest
-// count (at most maxQuietZone). Sampling is at module centres; a ring that
-// leaves the image ends the count, so a code cropped at the image edge has
-// the margin the image gives it.
-func (g geometry) quietZone(m *gozxing.BitMatrix) int {
-	w, h := m.GetWidth(), m.GetHeight()
-	light := func(mx, my float64) bool {
-		x, y := g.at(mx, my)
-		xi, yi := int(math.Floor(x)), int(math.Floor(y))
-		if xi < 0 || yi < 0 || xi >= w || yi >= h {
-			return false
-		}
-		return !m.Get(xi, yi)
-	}
-	d := float64(g.dim)
+// gridQuietZone counts, on each side, the rings of modules just outside
+// the symbol that sample light, and returns the smallest count (at most
+// maxQuietZone). sample is 1 for a light module, 0 for a dark one, -1 off
+// the image: a ring that leaves the image ends the count, so a code
+// cropped at the image edge has the margin the image gives it.
+func gridQuietZone(g grid, dim int, sample func(mx, my float64) int) int {
+	d := float64(dim)
 	best := maxQuietZone
 	// side: 0 top, 1 bottom, 2 left, 3 right
 	for side := 0; side < 4; side++ {
@@ -183,13 +199,13 @@ func (g geometry) quietZone(m *gozxing.BitMatrix) int {
 			for t := -float64(k) + 0.5; t < d+float64(k) && ok; t++ {
 				switch side {
 				case 0:
-					ok = light(t, -off)
+					ok = sample(t, -off) == 1
 				case 1:
-					ok = light(t, d+off)
+					ok = sample(t, d+off) == 1
 				case 2:
-					ok = light(-off, t)
+					ok = sample(-off, t) == 1
 				case 3:
-					ok = light(d+off, t)
+					ok = sample(d+off, t) == 1
 				}
 			}
 			if !ok {

@@ -77,10 +77,24 @@
 //     measured against its timing pattern and drawn again at 4 whole pixels
 //     a module), and the photo rungs (decode_photo.go: a phone photo of a
 //     screen, its lighting flattened, moiré blurred away, defocus
-//     sharpened, around the finder patterns seen), checking the deadline
-//     between rungs.
+//     sharpened; the whole picture when its noise says it is a photo,
+//     else around the finder patterns seen; at its own scale, then at
+//     long sides of 1000, 640 and 420 pixels, smallest-first for a large
+//     photo, which is box-shrunk to 4 megapixels before any rung), each
+//     plane read by gozxing and then by the rectifier
+//     (decode_rectify.go: finder candidates of both binarizers paired
+//     under perspective; each finder's four corners traced from its ring,
+//     finder_quad.go; the size read from the timing rows,
+//     rectify_timing.go; a homography fitted through the corners,
+//     homography.go, refined by the alignment patterns and by quirc's
+//     jiggle of the corners against the function patterns,
+//     rectify_jiggle.go; the grid sampled as pixels, then as module means
+//     against their neighbours, sharpened at the module pitch,
+//     rectify_sample.go). A photo's facts (bounds, module size, quiet
+//     zone, measured on luminance) come from the rectified grid. The
+//     deadline is checked between rungs.
 //   - Camera (camera.go) degrades an image as a phone camera would (module
-//     size at a distance, blur, noise, rotation, tilt, glare; for a photo
+//     size at a distance, blur, noise, rotation, tilt and pitch, glare; for a photo
 //     of a monitor also moiré, a dim far corner and the phone's JPEG) with named,
 //     seeded profiles; Margin (margin.go) sweeps each degradation alone to
 //     where decoding fails, and scan_margin.go turns that into findings.

@@ -1,7 +1,7 @@
 // Command corpusgen writes the scanner's image corpus: bare QR codes,
 // console-like enrollment screenshots (light and dark, PNG and JPEG, full and
 // half size), several codes on one page, images without a code, hostile
-// files, and expected.json, the manifest corpus_test.go checks every file
+// files, phone photos of screens (photos.go), and expected.json, the manifest corpus_test.go checks every file
 // against. It is deterministic (fixed seeds, no clock), so running it again
 // rewrites the same bytes.
 //
@@ -73,6 +73,7 @@ func main() {
 	g.multi()
 	g.noCode()
 	g.hostile()
+	g.photos()
 	g.entries = append(g.entries, otherEncoders...)
 	sort.Slice(g.entries, func(i, j int) bool { return g.entries[i].File < g.entries[j].File })
 	data, err := json.MarshalIndent(g.entries, "", "  ")

@@ -1,0 +1,61 @@
+package scanner
+
+import (
+	"fmt"
+	"math"
+	"testing"
+)
+
+// TestFitHomography fits transforms of known projective maps through
+// four and through many points and checks every point lands within a
+// thousandth of a pixel, and that the inverse maps back.
+func TestFitHomography(t *testing.T) {
+	for _, h := range []homography{
+		{{5, 0, 100}, {0, 5, 80}, {0, 0, 1}},                   // a plain 5 px grid
+		{{4.2, -1.1, 130}, {0.9, 4.6, 40}, {0.004, 0.0, 1}},    // rotated and tilted
+		{{3.1, 0.4, 20}, {-0.3, 2.7, 300}, {-0.006, 0.003, 1}}, // steep, both ways
+	} {
+		for _, n := range []int{4, 12, 40} {
+			t.Run(fmt.Sprintf("%v/%d", h[2], n), func(t *testing.T) {
+				var ms []match
+				for i := range n {
+					mx, my := float64(i%7)*7, float64(i/7)*9+float64(i%3)
+					if n == 4 {
+						mx, my = float64(i%2)*45, float64(i/2)*45
+					}
+					px, py := h.at(mx, my)
+					ms = append(ms, match{mx, my, px, py, 1})
+				}
+				g, ok := fitHomography(ms)
+				if !ok {
+					t.Fatalf("fit of %d points of %v failed", n, h)
+				}
+				inv, ok := g.inverse()
+				if !ok {
+					t.Fatalf("no inverse of %v", g)
+				}
+				for _, m := range ms {
+					x, y := g.at(m.mx, m.my)
+					if d := math.Hypot(x-m.px, y-m.py); d > 1e-3 {
+						t.Errorf("(%g, %g) maps to (%.3f, %.3f), want (%.3f, %.3f)", m.mx, m.my, x, y, m.px, m.py)
+					}
+					bx, by := inv.at(m.px, m.py)
+					if d := math.Hypot(bx-m.mx, by-m.my); d > 1e-3 {
+						t.Errorf("inverse of (%.1f, %.1f) is (%.3f, %.3f), want (%g, %g)", m.px, m.py, bx, by, m.mx, m.my)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestFitHomographyDegenerate: too few points, or all in a line, fix no
+// transform.
+func TestFitHomographyDegenerate(t *testing.T) {
+	line := []match{{0, 0, 0, 0, 1}, {1, 1, 5, 5, 1}, {2, 2, 10, 10, 1}, {3, 3, 15, 15, 1}, {4, 4, 20, 20, 1}}
+	for name, ms := range map[string][]match{"three points": line[:3], "five in a line": line} {
+		if _, ok := fitHomography(ms); ok {
+			t.Errorf("%s: fitted a transform", name)
+		}
+	}
+}
