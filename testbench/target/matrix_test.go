@@ -1,21 +1,17 @@
 package target
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"image"
-	"image/png"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
 	"github.com/totpemu/totpemu/clock"
 	"github.com/totpemu/totpemu/testbench"
+	"github.com/totpemu/totpemu/testbench/internal/qrpng"
 	"github.com/totpemu/totpemu/testbench/refserver"
 )
 
@@ -64,7 +60,11 @@ func benchOpts(t testing.TB, opts refserver.Options, phase time.Duration, cfg fu
 	if opts.Clock == nil {
 		opts.Clock = clock.NewManual(base.Add(phase))
 	}
-	opts.QREncoder = fastQR
+	// gozxing's encoder, several times faster than the console's own
+	// (boombuler/barcode): the matrices enroll tens of thousands of
+	// devices. The console's encoder is tested on its own, and in every
+	// run against the embedded console.
+	opts.QREncoder = qrpng.Encode
 	srv, err := refserver.New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -94,34 +94,6 @@ func benchOpts(t testing.TB, opts refserver.Options, phase time.Duration, cfg fu
 		}
 	}
 	return rep
-}
-
-// fastQR draws a QR code PNG with gozxing's encoder, several times faster
-// than the console's own (boombuler/barcode): the matrices enroll tens of
-// thousands of devices. The console's encoder is tested on its own, and in
-// every run against the embedded console.
-func fastQR(payload string) ([]byte, error) {
-	hints := map[gozxing.EncodeHintType]interface{}{gozxing.EncodeHintType_ERROR_CORRECTION: "M", gozxing.EncodeHintType_MARGIN: 4}
-	m, err := qrcode.NewQRCodeWriter().Encode(payload, gozxing.BarcodeFormat_QR_CODE, 0, 0, hints)
-	if err != nil {
-		return nil, err
-	}
-	w, h := m.GetWidth(), m.GetHeight()
-	const px = 4
-	img := image.NewGray(image.Rect(0, 0, w*px, h*px))
-	for y := range h * px {
-		for x := range w * px {
-			if !m.Get(x/px, y/px) {
-				img.Pix[y*img.Stride+x] = 0xff
-			}
-		}
-	}
-	var buf bytes.Buffer
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := enc.Encode(&buf, img); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // wantEdges is the console's acceptance interval by MEASURING.md: a step

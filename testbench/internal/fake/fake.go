@@ -14,12 +14,9 @@
 package fake
 
 import (
-	"bytes"
 	"context"
 	"encoding/base32"
 	"fmt"
-	"image"
-	"image/png"
 	"maps"
 	"math/rand/v2"
 	"net/url"
@@ -27,8 +24,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/totpemu/totpemu/testbench/internal/qrpng"
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
@@ -153,7 +149,7 @@ func (f *Server) Enroll(_ context.Context, account string) (*testbench.Enrollmen
 		if f.QROther {
 			payload = strings.Replace(u, secret, other, 1)
 		}
-		png, err := qrPNG(payload)
+		png, err := qrpng.Encode(payload)
 		if err != nil {
 			return nil, err
 		}
@@ -303,28 +299,6 @@ func (f *Server) check(d *device, bind bool, codes []string) testbench.Verdict {
 		d.drift = match - floorDiv(st.Unix(), Period)
 	}
 	return testbench.Verdict{Outcome: testbench.Accepted}
-}
-
-// qrPNG draws payload as a QR code PNG (4 px a module, quiet zone 4).
-func qrPNG(payload string) ([]byte, error) {
-	hints := map[gozxing.EncodeHintType]any{gozxing.EncodeHintType_ERROR_CORRECTION: "M", gozxing.EncodeHintType_MARGIN: 4}
-	m, err := qrcode.NewQRCodeWriter().Encode(payload, gozxing.BarcodeFormat_QR_CODE, 0, 0, hints)
-	if err != nil {
-		return nil, err
-	}
-	const px = 4
-	w, h := m.GetWidth(), m.GetHeight()
-	img := image.NewGray(image.Rect(0, 0, w*px, h*px))
-	for y := range h * px {
-		for x := range w * px {
-			if !m.Get(x/px, y/px) {
-				img.Pix[y*img.Stride+x] = 0xff
-			}
-		}
-	}
-	var b bytes.Buffer
-	err = png.Encode(&b, img)
-	return b.Bytes(), err
 }
 
 // VerifyBurst judges codes released together. A correct fake judges them

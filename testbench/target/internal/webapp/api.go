@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/totpemu/totpemu/testbench/internal/qrpng"
+
 	"github.com/totpemu/totpemu/clock"
 )
 
@@ -80,7 +82,7 @@ func (c *call) apiSetup() reply {
 	u.gen++
 	u.hasLast = false
 	uri := otpauthURI(u.name, u.pending)
-	img, err := qrPNG(uri)
+	img, err := qrpng.Encode(uri)
 	if err != nil {
 		return jsonError(http.StatusInternalServerError, "drawing the qr code: "+err.Error())
 	}

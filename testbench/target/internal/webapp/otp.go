@@ -1,17 +1,12 @@
 package webapp
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/base32"
-	"image"
-	"image/png"
 	"math"
 	"net/url"
 	"time"
 
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
 	"github.com/pquerna/otp/totp"
 )
 
@@ -185,26 +180,4 @@ func newSecret() string {
 // otpauthURI is the key URI of name's secret.
 func otpauthURI(name, secret string) string {
 	return "otpauth://totp/" + issuer + ":" + url.PathEscape(name) + "?secret=" + secret + "&issuer=" + issuer
-}
-
-// qrPNG draws payload as a QR code PNG (4 px a module, quiet zone 4).
-func qrPNG(payload string) ([]byte, error) {
-	hints := map[gozxing.EncodeHintType]any{gozxing.EncodeHintType_ERROR_CORRECTION: "M", gozxing.EncodeHintType_MARGIN: 4}
-	m, err := qrcode.NewQRCodeWriter().Encode(payload, gozxing.BarcodeFormat_QR_CODE, 0, 0, hints)
-	if err != nil {
-		return nil, err
-	}
-	const px = 4
-	w, h := m.GetWidth(), m.GetHeight()
-	img := image.NewGray(image.Rect(0, 0, w*px, h*px))
-	for y := range h * px {
-		for x := range w * px {
-			if !m.Get(x/px, y/px) {
-				img.Pix[y*img.Stride+x] = 0xff
-			}
-		}
-	}
-	var b bytes.Buffer
-	err = png.Encode(&b, img)
-	return b.Bytes(), err
 }
