@@ -3,6 +3,7 @@ package target
 import (
 	"context"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/totpemu/totpemu/testbench"
@@ -33,5 +34,41 @@ func TestCommandBurst(t *testing.T) {
 		if v.Outcome != testbench.Error {
 			t.Errorf("a verifier that cannot start, submission %d: %v, want no verdict", i, v)
 		}
+	}
+}
+
+// TestCommandBurstReleasedTogether shows the processes are released at
+// once: a verifier with a check-then-record replay rule and a 0.2 s pause
+// between the two (a TOCTOU flaw, like the console's --flaw
+// toctou-replay) accepts one code more than once only when its copies
+// run side by side; the same verifier run one code at a time accepts it
+// once.
+func TestCommandBurstReleasedTogether(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh: command bursts need it")
+	}
+	dir := t.TempDir()
+	script := `used="$2/used-$1"; [ -e "$used" ] && exit 1; sleep 0.2; : > "$used"; exit 0`
+	c := &CommandTarget{Command: []string{"sh", "-c", script, "sh", "{code}", dir}, Env: os.Environ()}
+	e := &testbench.Enrollment{ID: "1", Vars: map[string]string{"TOTPEMU_ENROLLMENT": "1"}}
+	res := c.VerifyBurst(context.Background(), e, slices.Repeat([]string{"123456"}, 6))
+	accepted := 0
+	for _, v := range res.Verdicts {
+		if v.Outcome == testbench.Accepted {
+			accepted++
+		}
+	}
+	if accepted < 2 {
+		t.Errorf("6 copies released together on a check-then-record verifier: %d accepted, want several (the race): %v", accepted, res.Verdicts)
+	}
+	t.Logf("6 copies released together: %d accepted", accepted)
+	once := 0
+	for range 3 {
+		if v := c.Verify(context.Background(), e, "654321"); v.Outcome == testbench.Accepted {
+			once++
+		}
+	}
+	if once != 1 {
+		t.Errorf("the same verifier, one code at a time: %d of 3 accepted, want 1", once)
 	}
 }

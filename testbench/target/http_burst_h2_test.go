@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/totpemu/totpemu/emulator"
-	"github.com/totpemu/totpemu/scanner"
 	"github.com/totpemu/totpemu/testbench"
 	"github.com/totpemu/totpemu/testbench/refserver"
 )
@@ -37,23 +36,8 @@ func startH2Console(t *testing.T, opts refserver.Options, h2 bool) (*HTTPTarget,
 	if err := lab.SetLabClock(ctx, at); err != nil {
 		t.Fatal(err)
 	}
-	enr, err := tgt.Enroll(ctx, "h2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret, err := scanner.DecodeSecret(enr.ManualKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	acct, err := emulator.NewAccount("", "h2", secret, emulator.SHA1, 6, 30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	step, _ := acct.Step(at)
-	if v := tgt.Bind(ctx, enr, []string{acct.CodeAtStep(step - 2), acct.CodeAtStep(step - 1)}); v.Outcome != testbench.Accepted {
-		t.Fatalf("bind: %v", v)
-	}
-	return tgt, enr, acct, step
+	bb := enrollAndBind(t, tgt, "h2", at)
+	return bb.tgt, bb.enr, bb.acct, bb.step
 }
 
 // TestH2BurstSinglePacket: over https to a server speaking HTTP/2, the

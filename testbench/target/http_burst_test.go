@@ -42,10 +42,16 @@ type burstBench struct {
 // binds one device at a time 15 s into a step.
 func startBurstBench(t *testing.T, opts refserver.Options) *burstBench {
 	t.Helper()
-	ctx := context.Background()
 	at := time.Unix(1_800_000_015, 0)
-	emb := startLab(t, opts, at)
-	enr, err := emb.Target.Enroll(ctx, "burst")
+	return enrollAndBind(t, startLab(t, opts, at).Target, "burst", at)
+}
+
+// enrollAndBind enrolls account on tgt, whose lab clock reads at, and
+// binds it with the two codes before at's step.
+func enrollAndBind(t *testing.T, tgt *HTTPTarget, account string, at time.Time) *burstBench {
+	t.Helper()
+	ctx := context.Background()
+	enr, err := tgt.Enroll(ctx, account)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,15 +59,15 @@ func startBurstBench(t *testing.T, opts refserver.Options) *burstBench {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acct, err := emulator.NewAccount("", "burst", secret, emulator.SHA1, 6, 30)
+	acct, err := emulator.NewAccount("", account, secret, emulator.SHA1, 6, 30)
 	if err != nil {
 		t.Fatal(err)
 	}
 	step, _ := acct.Step(at)
-	if v := emb.Target.Bind(ctx, enr, []string{acct.CodeAtStep(step - 2), acct.CodeAtStep(step - 1)}); v.Outcome != testbench.Accepted {
+	if v := tgt.Bind(ctx, enr, []string{acct.CodeAtStep(step - 2), acct.CodeAtStep(step - 1)}); v.Outcome != testbench.Accepted {
 		t.Fatalf("bind: %v", v)
 	}
-	return &burstBench{tgt: emb.Target, enr: enr, acct: acct, step: step}
+	return &burstBench{tgt: tgt, enr: enr, acct: acct, step: step}
 }
 
 // TestHTTPBurstReplay: 20 copies of one valid code released together on
