@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"context"
+	"fmt"
 	"image"
 	"runtime"
 	"testing"
@@ -110,6 +111,20 @@ func BenchmarkLuminanceSource(b *testing.B) {
 			for b.Loop() {
 				src := gozxing.NewLuminanceSourceFromImage(img)
 				src.GetMatrix()
+			}
+		})
+	}
+}
+
+// BenchmarkLuminanceLayouts converts 1920x1080 pictures of each pixel
+// layout that has a fast path to luminance.
+func BenchmarkLuminanceLayouts(b *testing.B) {
+	r := image.Rect(0, 0, 1920, 1080)
+	for _, img := range []image.Image{image.NewNRGBA(r), image.NewRGBA(r), image.NewNRGBA64(r), image.NewRGBA64(r), image.NewGray16(r)} {
+		b.Run(fmt.Sprintf("%T", img), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				newLumaSource(img).GetMatrix()
 			}
 		})
 	}

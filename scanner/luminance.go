@@ -66,7 +66,10 @@ func newLumaSource(img image.Image) *lumaSource {
 	case *image.NRGBA64:
 		// 16-bit PNGs: the high byte of each channel (no per-pixel
 		// interface call: At boxes a colour per pixel, which for a
-		// 12-million-pixel image is a gigabyte of garbage).
+		// 12-million-pixel image is a gigabyte of garbage). The 16-bit
+		// loops repeat the 8-bit ones with a stride of 8: one loop taking
+		// the stride measured 10 to 25 % slower (BenchmarkLuminanceLayouts:
+		// a variable stride keeps the bounds checks a constant one removes).
 		s.pix = make([]byte, w*h)
 		for y := 0; y < h; y++ {
 			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
