@@ -152,11 +152,10 @@ func matrixSampler(g grid, m *gozxing.BitMatrix) func(mx, my float64) int {
 	w, h := m.GetWidth(), m.GetHeight()
 	return func(mx, my float64) int {
 		x, y := g.at(mx, my)
-		xi, yi := int(math.Floor(x)), int(math.Floor(y))
-		switch {
-		case xi < 0 || yi < 0 || xi >= w || yi >= h:
+		if !onPlane(x, y, w, h) {
 			return -1
-		case m.Get(xi, yi):
+		}
+		if m.Get(int(x), int(y)) {
 			return 0
 		}
 		return 1

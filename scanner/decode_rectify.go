@@ -305,6 +305,9 @@ func refineByAlignment(m *gozxing.BitMatrix, fs [3]*detector.FinderPattern, quad
 		mx, my := float64(p[0])+0.5, float64(p[1])+0.5
 		x, y := h.at(mx, my)
 		ms := h.modulePx(mx, my)
+		if !onPlane(x, y, m.GetWidth(), m.GetHeight()) || !(ms >= 1 && ms < float64(m.GetWidth())) {
+			continue
+		}
 		allow := 4 * ms
 		if len(extra) > 0 {
 			allow = 2.5 * ms

@@ -22,6 +22,13 @@ func (h homography) modulePx(mx, my float64) float64 {
 	return (math.Hypot(x1-x0, y1-y0) + math.Hypot(x2-x0, y2-y0)) / 2
 }
 
+// onPlane tells whether (x, y) lies in a w x h plane: false for NaN,
+// which every comparison refuses (a degenerate transform gives NaN, and
+// converting NaN to int is undefined).
+func onPlane(x, y float64, w, h int) bool {
+	return x >= 0 && y >= 0 && x < float64(w) && y < float64(h)
+}
+
 // match is one point whose place is known both in module coordinates and
 // in pixels, with the weight its fit gives it.
 type match struct{ mx, my, px, py, w float64 }

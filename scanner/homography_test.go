@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"testing"
+
+	"github.com/makiuchi-d/gozxing"
 )
 
 // TestFitHomography fits transforms of known projective maps through
@@ -56,6 +58,60 @@ func TestFitHomographyDegenerate(t *testing.T) {
 	for name, ms := range map[string][]match{"three points": line[:3], "five in a line": line} {
 		if _, ok := fitHomography(ms); ok {
 			t.Errorf("%s: fitted a transform", name)
+		}
+	}
+}
+
+// TestOnPlane: NaN and infinities are off every plane (a degenerate
+// transform gives them; int(NaN) is undefined).
+func TestOnPlane(t *testing.T) {
+	for _, tc := range []struct {
+		x, y float64
+		want bool
+	}{
+		{0, 0, true}, {9.99, 4.99, true}, {10, 0, false}, {-0.01, 1, false},
+		{math.NaN(), 1, false}, {1, math.NaN(), false}, {math.Inf(1), 1, false}, {math.Inf(-1), 1, false},
+	} {
+		if got := onPlane(tc.x, tc.y, 10, 5); got != tc.want {
+			t.Errorf("onPlane(%g, %g, 10, 5) = %t, want %t", tc.x, tc.y, got, tc.want)
+		}
+	}
+}
+
+// TestRectifierDegenerate is the regression test for transforms that
+// send points to NaN or far off the picture: sampling, the timing rows,
+// the alignment search and the jiggle refuse them instead of indexing
+// with an undefined int.
+func TestRectifierDegenerate(t *testing.T) {
+	m, err := gozxing.NewSquareBitMatrix(64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	luma := make([]byte, 64*64)
+	r := &rectifier{m: m, luma: luma, w: 64, h: 64}
+	nan := math.NaN()
+	for name, h := range map[string]homography{
+		"nan":      {{nan, 0, 0}, {0, nan, 0}, {0, 0, 1}},
+		"infinite": {{1e300, 0, 0}, {0, 1e300, 0}, {0, 0, 1e-300}},
+		"far":      {{1e9, 0, 0}, {0, 1e9, 0}, {0, 0, 1}},
+	} {
+		if _, ok := sampleGrid(m, h, 21); ok {
+			t.Errorf("%s: sampleGrid gave a grid", name)
+		}
+		if _, ok := r.sampleLuma(luma, h, 21); ok {
+			t.Errorf("%s: sampleLuma gave values", name)
+		}
+		_ = fixedScore(m, h, functionModules(21))
+		_ = jiggle(m, h, 21)
+		_ = gridQuietZone(h, 21, matrixSampler(h, m))
+		var quads [3][4][2]float64
+		for i := range quads {
+			for k, c := range finderCorners(0, 21) {
+				quads[i][k][0], quads[i][k][1] = h.at(c[0], c[1])
+			}
+		}
+		if d, ok := r.timingDim(quads); ok {
+			t.Errorf("%s: timing rows gave %d modules", name, d)
 		}
 	}
 }

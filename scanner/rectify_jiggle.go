@@ -100,7 +100,7 @@ func fixedScore(m *gozxing.BitMatrix, h homography, fixed []fixedModule) int {
 	s := 0
 	for _, f := range fixed {
 		px, py := h.at(float64(f.x)+0.5, float64(f.y)+0.5)
-		if px < 0 || py < 0 || int(px) >= m.GetWidth() || int(py) >= m.GetHeight() {
+		if !onPlane(px, py, m.GetWidth(), m.GetHeight()) {
 			continue
 		}
 		if m.Get(int(px), int(py)) == f.dark {

@@ -85,7 +85,7 @@ func sampleGrid(m *gozxing.BitMatrix, h homography, dim int) (*gozxing.BitMatrix
 	for y := range dim {
 		for x := range dim {
 			px, py := h.at(float64(x)+0.5, float64(y)+0.5)
-			if px < 0 || py < 0 || int(px) >= m.GetWidth() || int(py) >= m.GetHeight() {
+			if !onPlane(px, py, m.GetWidth(), m.GetHeight()) {
 				return nil, false
 			}
 			if m.Get(int(px), int(py)) {
@@ -124,6 +124,9 @@ func (r *rectifier) bilinear(luma []byte, x, y float64) (float64, bool) {
 // bilinearAt interpolates the w x h plane luma at (x, y), pixel centres
 // at whole coordinates; false off the plane.
 func bilinearAt(luma []byte, w, h int, x, y float64) (float64, bool) {
+	if !onPlane(x, y, w-1, h-1) {
+		return 0, false
+	}
 	x0, y0 := math.Floor(x), math.Floor(y)
 	xi, yi := int(x0), int(y0)
 	if xi < 0 || yi < 0 || xi+1 >= w || yi+1 >= h {

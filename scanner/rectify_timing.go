@@ -59,6 +59,9 @@ func (r *rectifier) timingDim(quads [3][4][2]float64) (int, bool) {
 // the local contrast so noise does not split a run.
 func (r *rectifier) darkRuns(x0, y0, x1, y1, ms0, ms1 float64) (int, bool) {
 	length := math.Hypot(x1-x0, y1-y0)
+	if !(length < float64(4*(r.w+r.h))) { // NaN, or a transform gone wild
+		return 0, false
+	}
 	n := int(length * 4)
 	if n < 8 || ms0 < 1 || ms1 < 1 {
 		return 0, false
