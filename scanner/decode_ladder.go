@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"math"
@@ -208,18 +209,38 @@ var skipRungs = map[string]bool{}
 // small modules (under smallModulePx), the upscale rungs are tried next
 // rather than last. It returns ErrNoCode when no rung finds a code.
 func runLadder(ctx context.Context, img image.Image) ([]QR, error) {
-	b := img.Bounds()
 	l := &ladder{img: img, mean: -1}
-	// A large photo is read at a fraction of its size (box-averaged): its
-	// modules are wide, and every plane of it costs its pixel count.
-	shrink := 1
-	if p := l.plain(); p.Width*p.Height > photoShrinkPixels && l.photoLike() {
-		for p.Width*p.Height > photoShrinkPixels*shrink*shrink {
-			shrink++
-		}
-		l = &ladder{img: boxShrink(p, shrink), mean: -1, isPhoto: 1}
+	p := l.plain()
+	if p.Width*p.Height <= photoShrinkPixels || !l.photoLike() {
+		return runRungs(ctx, l, img.Bounds().Min, 1, nil)
 	}
+	// A large photo is read at a fraction of its size (box-averaged by a
+	// whole factor): its modules are wide, and every plane of it costs its
+	// pixel count. Up to photoFullResPixels the plain rungs read it at full
+	// size first: a small code in a large picture with a noisy background
+	// (a screenshot of a photo) needs every pixel.
+	if p.Width*p.Height <= photoFullResPixels {
+		full := []string{"plain", "inverted", "try-harder", "try-harder-inverted"}
+		qrs, err := runRungs(ctx, l, img.Bounds().Min, 1, func(r rung) bool { return slices.Contains(full, r.name) })
+		if (err != nil && !errors.Is(err, ErrNoCode)) || len(qrs) > 0 {
+			return qrs, err
+		}
+	}
+	shrink := 1
+	for p.Width*p.Height > photoShrinkPixels*shrink*shrink {
+		shrink++
+	}
+	small := &ladder{img: boxShrink(p, shrink), mean: -1, isPhoto: 1}
+	return runRungs(ctx, small, img.Bounds().Min, shrink, nil)
+}
+
+// runRungs runs the ladder on l (those rungs only allows, nil: all), the
+// results scaled by shrink and moved to origin, the input's.
+func runRungs(ctx context.Context, l *ladder, origin image.Point, shrink int, only func(rung) bool) ([]QR, error) {
 	done := make([]bool, len(rungs))
+	for i, r := range rungs {
+		done[i] = only != nil && !only(r)
+	}
 	try := func(i int) ([]QR, error) {
 		done[i] = true
 		r := rungs[i]
@@ -243,11 +264,7 @@ func runLadder(ctx context.Context, img image.Image) ([]QR, error) {
 		// The photo planes' soft twin: what the rectifier samples.
 		var soft gozxing.LuminanceSource
 		if r.photo {
-			s := l.photoAt(r.level).flat
-			if r.inverted {
-				s = s.inverted()
-			}
-			soft = s
+			soft = l.photoAt(r.level).soft(r.inverted)
 		}
 		var qrs []QR
 		var err error
@@ -292,7 +309,7 @@ func runLadder(ctx context.Context, img image.Image) ([]QR, error) {
 				q.ModulePx *= float64(shrink)
 				q.Bounds = scaleRect(q.Bounds, float64(shrink))
 			}
-			q.Bounds = q.Bounds.Add(b.Min)
+			q.Bounds = q.Bounds.Add(origin)
 		}
 		return qrs, nil
 	}

@@ -11,11 +11,15 @@ import (
 // of working copies).
 const photoMaxPixels = 3 << 20
 
-// photoShrinkPixels is the size over which a photo is shrunk before any
-// rung reads it (by a whole factor, to at most this many pixels): a
-// 12-megapixel phone photo to 3 megapixels, keeping peak memory well
-// under 200 MB for the largest accepted picture.
-const photoShrinkPixels = 4 << 20
+// photoShrinkPixels is the size over which a photo is shrunk (by a whole
+// factor, to at most this many pixels) before the rungs after the plain
+// ones read it: a 12-megapixel phone photo to 3 megapixels. Over
+// photoFullResPixels the plain rungs are skipped at full size too, keeping
+// peak memory well under 200 MB for the largest accepted picture.
+const (
+	photoShrinkPixels  = 4 << 20
+	photoFullResPixels = 16 << 20
+)
 
 // boxShrink averages p over f by f blocks.
 func boxShrink(p *lumaSource, f int) *image.Gray {
@@ -49,8 +53,20 @@ var photoLongSides = []int{1000, 640, 420}
 type photoPlane struct {
 	plane, inv *lumaSource
 	flat       *lumaSource // before sharpening: what the rectified rungs sample
+	flatInv    *lumaSource
 	region     image.Rectangle
 	scale      float64 // the plane's pixels per input pixel
+}
+
+// soft is the plane before sharpening, or its negative.
+func (pl *photoPlane) soft(inverted bool) *lumaSource {
+	if !inverted {
+		return pl.flat
+	}
+	if pl.flatInv == nil {
+		pl.flatInv = pl.flat.inverted()
+	}
+	return pl.flatInv
 }
 
 // photoAt is the photo plane at level k (0: the picture's own scale, or

@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/draw"
 	"image/png"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"testing"
@@ -116,9 +117,10 @@ func TestPhotoRungMargin(t *testing.T) {
 
 // heldOutPhotos is a second set, made with settings the rungs were not
 // tuned on: other codes (bare codes at levels L and H, a 1280x720 console,
-// a long URL, a migration export), modules of 4, 6, 8 and 12 pixels, the
-// phone off to a corner (tilt and pitch together, either way), other
-// blur, moiré, lighting and JPEG quality, other seeds.
+// a long URL, a migration export, a dark console), modules of 4, 6 and 8
+// pixels, the phone off to a corner (tilt and pitch together, either
+// way), defocus of sigma 1 to 2 pixels (up to half a module), other
+// moiré, lighting and JPEG quality, other seeds.
 func heldOutPhotos(t *testing.T) []image.Image {
 	t.Helper()
 	files := []string{"testdata/corpus/bare-L-5px.png", "testdata/corpus/bare-H-5px.png", "testdata/corpus/console-1280x720-light-full.png", "testdata/corpus/url-code.png", "testdata/inputs/migration-export.png", "testdata/corpus/console-1280x720-dark-full.png"}
@@ -180,9 +182,9 @@ func TestPhotoHeldOut(t *testing.T) {
 }
 
 // TestPhotoFullSize reads held-out photos at a phone's resolution: every
-// fourth of the first 24 (every other with TOTPEMU_PHOTO_ALL), enlarged four times (modules of 16 to 48
-// pixels, pictures of 1.4 to 4.8 thousand pixels a side) with fresh
-// sensor noise. Before the smaller photo planes and the shrinking of
+// fourth of the first 24 (every other with TOTPEMU_PHOTO_ALL), enlarged
+// four times (modules of 16 to 32 pixels, pictures of 1.4 to 4.8
+// thousand pixels a side) with fresh sensor noise. Before the smaller photo planes and the shrinking of
 // large photos, none was read (and a 49-megapixel photo took 338 MB).
 func TestPhotoFullSize(t *testing.T) {
 	if testing.Short() || raceEnabled {
@@ -250,5 +252,44 @@ func TestPhotoQuietZone(t *testing.T) {
 				t.Errorf("%s at tilt %g (%s): quiet zone %g modules, want 4 or more: %t", tc.file, tilt, qrs[0].Strategy, q, tc.enough)
 			}
 		}
+	}
+	// The corpus photo turned a quarter: read on a small plane (2.5 px a
+	// module), where the soft plane's blur made the first ring dark.
+	img := imaging.Rotate90(readImage(t, "testdata/corpus/photo-bare-H-tilt-30-pitch-20.jpg"))
+	qrs, err := DecodeImage(context.Background(), img, DecodeOptions{})
+	if err != nil || len(qrs) != 1 {
+		t.Fatalf("the corpus photo turned 90 degrees: %v, %d codes", err, len(qrs))
+	}
+	if q := qrs[0].QuietZoneModules; q < 4 {
+		t.Errorf("the corpus photo turned 90 degrees (%s): quiet zone %g modules, want 4 or more", qrs[0].Strategy, q)
+	}
+}
+
+// TestLargeNoisyPictureSmallCode is the regression test for a small code
+// in a large picture with a noisy background (a screenshot of a photo, a
+// 4K page over a noisy gradient): taken for a photo, it was shrunk before
+// any rung read it, and its 2-pixel modules were lost. The plain rungs
+// now read such a picture at full size first.
+func TestLargeNoisyPictureSmallCode(t *testing.T) {
+	code := readImage(t, "testdata/corpus/bare-M-2px.png")
+	page := image.NewGray(image.Rect(0, 0, 3840, 2160))
+	rng := rand.New(rand.NewSource(7))
+	for y := range 2160 {
+		for x := range 3840 {
+			page.Pix[y*3840+x] = uint8(max(0, min(255, 120+x*100/3840+int(rng.NormFloat64()*8))))
+		}
+	}
+	at := image.Pt(1001, 777)
+	draw.Draw(page, code.Bounds().Add(at), code, code.Bounds().Min, draw.Src)
+	l := &ladder{img: page, mean: -1}
+	if !l.photoLike() {
+		t.Fatal("the noisy page is not taken for a photo: the test would not show the fix")
+	}
+	qrs, err := DecodeImage(context.Background(), page, DecodeOptions{})
+	if err != nil || len(qrs) != 1 {
+		t.Fatalf("a 2 px/module code at %v in a noisy 3840x2160 picture: %v, %d codes", at, err, len(qrs))
+	}
+	if !qrs[0].Bounds.Overlaps(code.Bounds().Add(at)) || qrs[0].ModulePx > 2.5 {
+		t.Errorf("found at %v, %.2f px/module; drawn at %v, 2 px/module", qrs[0].Bounds, qrs[0].ModulePx, code.Bounds().Add(at))
 	}
 }
