@@ -13,9 +13,9 @@ import (
 // code's diagonals (u and v are the code's axes, unit vectors along
 // top-left to top-right and top-left to bottom-left). The corners come in
 // the order of the finder's module corners (0,0), (7,0), (7,7), (0,7),
-// each at the outer vertex of its pixel. It reports false when no ring is
-// found or the fill leaks out of the finder (a blurred ring touching its
-// neighbours).
+// each at its pixel's outer vertex along the diagonal. It reports false
+// when no ring is found or the fill leaks out of the finder (a blurred
+// ring touching its neighbours).
 func finderQuad(m *gozxing.BitMatrix, cx, cy, ms float64, u, v [2]float64) ([4][2]float64, bool) {
 	var quad [4][2]float64
 	reach := 7 * ms
@@ -57,17 +57,24 @@ func finderQuad(m *gozxing.BitMatrix, cx, cy, ms float64, u, v [2]float64) ([4][
 		if lo1 > -ms || hi1 < ms || lo2 > -ms || hi2 < ms {
 			continue
 		}
-		quad = [4][2]float64{vertex(p1lo, cx, cy), vertex(p2hi, cx, cy), vertex(p1hi, cx, cy), vertex(p2lo, cx, cy)}
+		neg := func(d [2]float64) [2]float64 { return [2]float64{-d[0], -d[1]} }
+		quad = [4][2]float64{vertex(p1lo, neg(d1)), vertex(p2hi, d2), vertex(p1hi, d1), vertex(p2lo, neg(d2))}
 		return quad, true
 	}
 	return quad, false
 }
 
-// vertex is the corner of pixel p farthest from (cx, cy): where the
-// ring's edge is, half a pixel beyond the pixel's centre.
-func vertex(p [2]int, cx, cy float64) [2]float64 {
-	x, y := float64(p[0])+0.5, float64(p[1])+0.5
-	return [2]float64{x + math.Copysign(0.5, x-cx), y + math.Copysign(0.5, y-cy)}
+// vertex is where the ring's corner is, given its extreme pixel p along
+// the outward diagonal d: the pixel's own corner (or edge middle) farthest
+// along d, half a pixel beyond its centre on each axis d leans along.
+func vertex(p [2]int, d [2]float64) [2]float64 {
+	off := func(c, other float64) float64 {
+		if math.Abs(c) < 0.4*math.Abs(other) {
+			return 0 // d runs nearly along the other axis
+		}
+		return math.Copysign(0.5, c)
+	}
+	return [2]float64{float64(p[0]) + 0.5 + off(d[0], d[1]), float64(p[1]) + 0.5 + off(d[1], d[0])}
 }
 
 // walkToRing steps from (cx, cy) along d (a unit vector) through the dark

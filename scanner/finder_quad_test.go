@@ -48,6 +48,8 @@ func TestFinderQuad(t *testing.T) {
 		{"upright-5px", homography{{5, 0, 40}, {0, 5, 40}, {0, 0, 1}}},
 		{"rotated-10deg", homography{{5 * math.Cos(0.17), -5 * math.Sin(0.17), 45}, {5 * math.Sin(0.17), 5 * math.Cos(0.17), 35}, {0, 0, 1}}},
 		{"perspective-far-right", homography{{5, 0.3, 40}, {0.2, 5, 40}, {0.02, 0.004, 1}}},
+		{"rotated-45deg", homography{{5 * math.Cos(0.785), -5 * math.Sin(0.785), 60}, {5 * math.Sin(0.785), 5 * math.Cos(0.785), 30}, {0, 0, 1}}},
+		{"rotated-30deg", homography{{5 * math.Cos(0.524), -5 * math.Sin(0.524), 55}, {5 * math.Sin(0.524), 5 * math.Cos(0.524), 30}, {0, 0, 1}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := drawFinder(t, tc.h, 120, false)
@@ -63,7 +65,7 @@ func TestFinderQuad(t *testing.T) {
 			}
 			for k, c := range finderCorners(0, 21) {
 				wx, wy := tc.h.at(c[0], c[1])
-				if d := math.Hypot(quad[k][0]-wx, quad[k][1]-wy); d > 1.5 {
+				if d := math.Hypot(quad[k][0]-wx, quad[k][1]-wy); d > 1.2 {
 					t.Errorf("corner %v at (%.1f, %.1f), want (%.1f, %.1f): %.2f px off", c, quad[k][0], quad[k][1], wx, wy, d)
 				}
 			}

@@ -31,11 +31,14 @@ func (r *rectifier) decodeGrid(h homography, dim int) (QR, bool) {
 		// parallelogram through three finders.
 		qr.Bounds = gridBounds(h, dim)
 		qr.ModulePx = h.modulePx(float64(dim)/2, float64(dim)/2)
-		soft := r.soft
-		if soft == nil {
-			soft = r.luma
+		// On the soft plane (moiré blurred) unless the modules are under
+		// 4 px: there the blur lifts a dark module towards the margin's
+		// level.
+		luma := r.soft
+		if luma == nil || qr.ModulePx < 4 {
+			luma = r.luma
 		}
-		qr.QuietZoneModules = float64(lumaQuiet(soft, r.w, r.h)(h, dim))
+		qr.QuietZoneModules = float64(lumaQuiet(luma, r.w, r.h)(h, dim))
 	}
 	return qr, ok
 }
@@ -96,25 +99,35 @@ func sampleGrid(m *gozxing.BitMatrix, h homography, dim int) (*gozxing.BitMatrix
 	return bits, true
 }
 
-// sampleLuma is each module's luminance: the mean of five bilinear
-// samples, at its centre and a fifth of a module towards each corner.
+// sampleLuma is each module's luminance (moduleMean).
 func (r *rectifier) sampleLuma(luma []byte, h homography, dim int) ([]float64, bool) {
 	vals := make([]float64, dim*dim)
 	for y := range dim {
 		for x := range dim {
-			sum := 0.0
-			for _, o := range [5][2]float64{{0.5, 0.5}, {0.3, 0.3}, {0.7, 0.3}, {0.3, 0.7}, {0.7, 0.7}} {
-				px, py := h.at(float64(x)+o[0], float64(y)+o[1])
-				v, ok := r.bilinear(luma, px-0.5, py-0.5)
-				if !ok {
-					return nil, false
-				}
-				sum += v
+			v, ok := moduleMean(luma, r.w, r.h, h, float64(x)+0.5, float64(y)+0.5)
+			if !ok {
+				return nil, false
 			}
-			vals[y*dim+x] = sum / 5
+			vals[y*dim+x] = v
 		}
 	}
 	return vals, true
+}
+
+// moduleMean is the mean luminance of the module centred at (mx, my)
+// in g's module coordinates: five bilinear samples, at its centre and a
+// fifth of a module towards each corner.
+func moduleMean(luma []byte, w, h int, g grid, mx, my float64) (float64, bool) {
+	sum := 0.0
+	for _, o := range [5][2]float64{{0, 0}, {-0.2, -0.2}, {0.2, -0.2}, {-0.2, 0.2}, {0.2, 0.2}} {
+		x, y := g.at(mx+o[0], my+o[1])
+		v, ok := bilinearAt(luma, w, h, x-0.5, y-0.5)
+		if !ok {
+			return 0, false
+		}
+		sum += v
+	}
+	return sum / 5, true
 }
 
 func (r *rectifier) bilinear(luma []byte, x, y float64) (float64, bool) {
@@ -198,18 +211,7 @@ func sharpenGrid(vals []float64, dim int, beta float64) []float64 {
 // speckled by moiré and noise that a phone's reader averages away.
 func lumaQuiet(luma []byte, w, h int) func(g grid, dim int) int {
 	return func(g grid, dim int) int {
-		mean := func(mx, my float64) (float64, bool) {
-			sum := 0.0
-			for _, o := range [5][2]float64{{0, 0}, {-0.2, -0.2}, {0.2, -0.2}, {-0.2, 0.2}, {0.2, 0.2}} {
-				x, y := g.at(mx+o[0], my+o[1])
-				v, ok := bilinearAt(luma, w, h, x-0.5, y-0.5)
-				if !ok {
-					return 0, false
-				}
-				sum += v
-			}
-			return sum / 5, true
-		}
+		mean := func(mx, my float64) (float64, bool) { return moduleMean(luma, w, h, g, mx, my) }
 		var vals []float64
 		for y := range dim {
 			for x := range dim {
