@@ -157,7 +157,12 @@ func (c *Camera) apply(src *image.Gray, scale float64) *image.Gray {
 	}
 	if c.TiltDeg != 0 || c.PitchDeg != 0 {
 		// The near side grows: room for it, so the code stays in frame.
-		img = padded(img, math.Sin(math.Abs(c.TiltDeg)*math.Pi/180)+math.Sin(math.Abs(c.PitchDeg)*math.Pi/180), bg)
+		// No larger than 16 megapixels: a sweep to 85 degrees of a large
+		// picture must not multiply the pixels the scanner's cap allowed.
+		frac := math.Sin(math.Abs(c.TiltDeg)*math.Pi/180) + math.Sin(math.Abs(c.PitchDeg)*math.Pi/180)
+		b := img.Bounds()
+		frac = math.Min(frac, math.Max(0, math.Sqrt(float64(16<<20)/float64(b.Dx()*b.Dy()))-1))
+		img = padded(img, frac, bg)
 	}
 	if c.TiltDeg != 0 {
 		img = tilt(img, c.TiltDeg, bg)
@@ -274,7 +279,8 @@ func tilt(src *image.Gray, deg float64, bg color.Gray) *image.Gray {
 	return out
 }
 
-// padded surrounds src with bg, frac of its size on each side.
+// padded surrounds src with bg: frac of its size in all, half of it on
+// each side.
 func padded(src *image.Gray, frac float64, bg color.Gray) *image.Gray {
 	b := src.Bounds()
 	px, py := int(frac*float64(b.Dx())/2), int(frac*float64(b.Dy())/2)

@@ -233,13 +233,7 @@ func rectifyDims(fs [3]*detector.FinderPattern, quads [3][4][2]float64, found [3
 	ms0, ms1, ms2 := fs[0].GetEstimatedModuleSize(), fs[1].GetEstimatedModuleSize(), fs[2].GetEstimatedModuleSize()
 	ests := []float64{(gozxing.ResultPoint_Distance(fs[0], fs[1])/((ms0+ms1)/2)+gozxing.ResultPoint_Distance(fs[0], fs[2])/((ms0+ms2)/2))/2 + 7}
 	if found[0] {
-		var ms []match
-		c := finderCorners(0, 21)
-		for k := range 4 {
-			ms = append(ms, match{c[k][0], c[k][1], quads[0][k][0], quads[0][k][1], 1})
-		}
-		ms = append(ms, match{3.5, 3.5, fs[0].GetX(), fs[0].GetY(), 1})
-		if h, ok := fitHomography(ms); ok {
+		if h, ok := finderTransform(quads[0]); ok {
 			if inv, ok := h.inverse(); ok {
 				x, _ := inv.at(fs[1].GetX(), fs[1].GetY())
 				_, y := inv.at(fs[2].GetX(), fs[2].GetY())
@@ -282,21 +276,7 @@ func rectifyDims(fs [3]*detector.FinderPattern, quads [3][4][2]float64, found [3
 // where h puts it, the bottom-right one first, and refits through those
 // found.
 func refineByAlignment(m *gozxing.BitMatrix, fs [3]*detector.FinderPattern, quads [3][4][2]float64, found [3]bool, dim int, h homography) homography {
-	ver, err := decoder.Version_GetVersionForNumber((dim - 17) / 4)
-	if err != nil || ver.GetVersionNumber() < 2 {
-		return h
-	}
-	cs := ver.GetAlignmentPatternCenters()
-	var at [][2]int
-	last := cs[len(cs)-1]
-	for _, x := range cs {
-		for _, y := range cs {
-			if (x == 6 && y == 6) || (x == 6 && y == last) || (x == last && y == 6) {
-				continue // under a finder
-			}
-			at = append(at, [2]int{x, y})
-		}
-	}
+	at := alignmentCentres(dim)
 	// Bottom right first (the one a parallelogram places worst), then
 	// outwards from it.
 	slices.SortFunc(at, func(a, b [2]int) int { return (b[0] + b[1]) - (a[0] + a[1]) })
@@ -327,4 +307,37 @@ func refineByAlignment(m *gozxing.BitMatrix, fs [3]*detector.FinderPattern, quad
 		}
 	}
 	return h
+}
+
+// alignmentCentres are the module coordinates of a symbol's alignment
+// pattern centres (none below version 2), leaving out the three places
+// under a finder.
+func alignmentCentres(dim int) [][2]int {
+	ver, err := decoder.Version_GetVersionForNumber((dim - 17) / 4)
+	if err != nil || ver.GetVersionNumber() < 2 {
+		return nil
+	}
+	cs := ver.GetAlignmentPatternCenters()
+	var at [][2]int
+	last := cs[len(cs)-1]
+	for _, x := range cs {
+		for _, y := range cs {
+			if (x == 6 && y == 6) || (x == 6 && y == last) || (x == last && y == 6) {
+				continue // under a finder
+			}
+			at = append(at, [2]int{x, y})
+		}
+	}
+	return at
+}
+
+// finderTransform is a finder's own transform: its module coordinates
+// 0..7 to pixels, through its four corners (finderQuad's order).
+func finderTransform(quad [4][2]float64) (homography, bool) {
+	c := finderCorners(0, 21)
+	ms := make([]match, 4)
+	for k := range 4 {
+		ms[k] = match{c[k][0], c[k][1], quad[k][0], quad[k][1], 1}
+	}
+	return fitHomography(ms)
 }

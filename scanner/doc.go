@@ -78,9 +78,11 @@
 //     a module), and the photo rungs (decode_photo.go: a phone photo of a
 //     screen, its lighting flattened, moiré blurred away, defocus
 //     sharpened; the whole picture when its noise says it is a photo,
-//     else around the finder patterns seen; at its own scale, then at
-//     long sides of 1000, 640 and 420 pixels, smallest-first for a large
-//     photo, which is box-shrunk to 4 megapixels before any rung), each
+//     else around the finder patterns seen; at its own scale and at long
+//     sides of 1000, 640 and 420 pixels, those first for a photo over
+//     1300 pixels; a photo over 4 megapixels is read by the plain rungs at
+//     full size (up to 16 megapixels) and then box-shrunk by a whole
+//     factor to at most 4 megapixels for the rest), each
 //     plane read by gozxing and then by the rectifier
 //     (decode_rectify.go: finder candidates of both binarizers paired
 //     under perspective; each finder's four corners traced from its ring,
@@ -91,7 +93,8 @@
 //     rectify_jiggle.go; the grid sampled as pixels, then as module means
 //     against their neighbours, sharpened at the module pitch,
 //     rectify_sample.go). A photo's facts (bounds, module size, quiet
-//     zone, measured on luminance) come from the rectified grid. The
+//     zone, measured on luminance) come from the rectified grid when the
+//     rectifier reads the same code. The
 //     deadline is checked between rungs.
 //   - Camera (camera.go) degrades an image as a phone camera would (module
 //     size at a distance, blur, noise, rotation, tilt and pitch, glare; for a photo

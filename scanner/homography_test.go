@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode/detector"
 )
 
 // TestFitHomography fits transforms of known projective maps through
@@ -101,9 +102,19 @@ func TestRectifierDegenerate(t *testing.T) {
 		if _, ok := r.sampleLuma(luma, h, 21); ok {
 			t.Errorf("%s: sampleLuma gave values", name)
 		}
-		_ = fixedScore(m, h, functionModules(21))
-		_ = jiggle(m, h, 21)
-		_ = gridQuietZone(h, 21, matrixSampler(h, m))
+		if s := fixedScore(m, h, functionModules(21)); s != 0 {
+			t.Errorf("%s: %d function modules sampled", name, s)
+		}
+		if g := jiggle(m, h, 21); fmt.Sprint(g) != fmt.Sprint(h) {
+			t.Errorf("%s: the jiggle moved a transform that samples nothing: %v", name, g)
+		}
+		if q := gridQuietZone(h, 21, matrixSampler(h, m)); q != 0 {
+			t.Errorf("%s: a quiet zone of %d modules off the picture", name, q)
+		}
+		fs := [3]*detector.FinderPattern{detector.NewFinderPattern1(10, 10, 2), detector.NewFinderPattern1(50, 10, 2), detector.NewFinderPattern1(10, 50, 2)}
+		if g := refineByAlignment(m, fs, [3][4][2]float64{}, [3]bool{}, 25, h); fmt.Sprint(g) != fmt.Sprint(h) {
+			t.Errorf("%s: alignment patterns found off the picture: %v", name, g)
+		}
 		var quads [3][4][2]float64
 		for i := range quads {
 			for k, c := range finderCorners(0, 21) {

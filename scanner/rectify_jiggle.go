@@ -2,13 +2,12 @@ package scanner
 
 import (
 	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode/decoder"
 )
 
 // jiggle improves h by moving the four corners of the symbol it places,
 // one coordinate at a time, while more of the symbol's function patterns
 // (finders, separators, timing rows, alignment patterns) sample as they
-// must be, in steps from half a module down to a sixteenth (as quirc
+// must be, in steps from half a module down to a thirty-second (as quirc
 // does). It corrects what the fit through the finders' corners
 // extrapolates wrongly far from them: the bottom right of a steep photo.
 func jiggle(m *gozxing.BitMatrix, h homography, dim int) homography {
@@ -76,19 +75,10 @@ func functionModules(dim int) []fixedModule {
 	for i := 8; i < dim-8; i++ {
 		out = append(out, fixedModule{i, 6, i%2 == 0}, fixedModule{6, i, i%2 == 0})
 	}
-	if ver, err := decoder.Version_GetVersionForNumber((dim - 17) / 4); err == nil {
-		cs := ver.GetAlignmentPatternCenters()
-		for _, ax := range cs {
-			for _, ay := range cs {
-				last := cs[len(cs)-1]
-				if (ax == 6 && ay == 6) || (ax == 6 && ay == last) || (ax == last && ay == 6) {
-					continue
-				}
-				for y := -2; y <= 2; y++ {
-					for x := -2; x <= 2; x++ {
-						out = append(out, fixedModule{ax + x, ay + y, max(abs(x), abs(y)) != 1})
-					}
-				}
+	for _, a := range alignmentCentres(dim) {
+		for y := -2; y <= 2; y++ {
+			for x := -2; x <= 2; x++ {
+				out = append(out, fixedModule{a[0] + x, a[1] + y, max(abs(x), abs(y)) != 1})
 			}
 		}
 	}

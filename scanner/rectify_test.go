@@ -12,8 +12,9 @@ import (
 // perspective that gozxing's detector refuses ("module size is too
 // different": the far finders are under 1/1.4 the near one's size; or
 // the fourth corner placed as for a parallelogram): clean pictures of a
-// version 12 code, turned away about one axis or two, which readCodes
-// cannot read and readRectified reads with the right text and version.
+// version 12 code, turned away about one axis or two, most of which
+// readCodes cannot read (at least 3 of the 6) and readRectified reads
+// with the right text and version.
 func TestReadRectifiedSteep(t *testing.T) {
 	img := readImage(t, "testdata/corpus/bare-H-5px.png")
 	want, err := readCodes(newLumaSource(img), false, nil)

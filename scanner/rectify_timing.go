@@ -14,12 +14,7 @@ import "math"
 func (r *rectifier) timingDim(quads [3][4][2]float64) (int, bool) {
 	var local [3]homography
 	for i := range 3 {
-		c := finderCorners(0, 21)
-		ms := make([]match, 4)
-		for k := range 4 {
-			ms[k] = match{c[k][0], c[k][1], quads[i][k][0], quads[i][k][1], 1}
-		}
-		h, ok := fitHomography(ms)
+		h, ok := finderTransform(quads[i])
 		if !ok {
 			return 0, false
 		}
