@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/draw"
 	"image/png"
+	"math"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -291,5 +292,42 @@ func TestLargeNoisyPictureSmallCode(t *testing.T) {
 	}
 	if !qrs[0].Bounds.Overlaps(code.Bounds().Add(at)) || qrs[0].ModulePx > 2.5 {
 		t.Errorf("found at %v, %.2f px/module; drawn at %v, 2 px/module", qrs[0].Bounds, qrs[0].ModulePx, code.Bounds().Add(at))
+	}
+}
+
+// TestPhotoFactsAtEveryScale checks the facts of a photo read on a
+// smaller plane or after the shrink of a large photo are mapped back to
+// the input's pixels: the same photo enlarged 3 and 6 times (read by
+// another rung, the 6x one shrunk first) reports bounds and module size
+// 3 and 6 times the plain photo's, within a module.
+func TestPhotoFactsAtEveryScale(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("decodes photos of up to 5 megapixels: not under -short or the race detector")
+	}
+	set := heldOutPhotos(t)
+	for _, i := range []int{1} {
+		base, err := DecodeImage(context.Background(), set[i], DecodeOptions{})
+		if err != nil || len(base) != 1 {
+			t.Fatalf("held-out photo %d: %v, %d codes", i, err, len(base))
+		}
+		for _, k := range []int{3, 6} {
+			b := set[i].Bounds()
+			big := imaging.Resize(set[i], k*b.Dx(), k*b.Dy(), imaging.Lanczos)
+			qrs, err := DecodeImage(context.Background(), big, DecodeOptions{})
+			if err != nil || len(qrs) != 1 {
+				t.Errorf("held-out photo %d at %dx: %v, %d codes", i, k, err, len(qrs))
+				continue
+			}
+			want := scaleRect(base[0].Bounds, float64(k))
+			tol := int(float64(k) * base[0].ModulePx)
+			got := qrs[0].Bounds
+			if abs(got.Min.X-want.Min.X) > tol || abs(got.Min.Y-want.Min.Y) > tol || abs(got.Max.X-want.Max.X) > tol || abs(got.Max.Y-want.Max.Y) > tol {
+				t.Errorf("held-out photo %d at %dx (%s): bounds %v, want %v within %d px (%s at 1x)", i, k, qrs[0].Strategy, got, want, tol, base[0].Strategy)
+			}
+			if m := qrs[0].ModulePx / float64(k); math.Abs(m-base[0].ModulePx) > 0.15*base[0].ModulePx {
+				t.Errorf("held-out photo %d at %dx (%s): %.2f px/module, want %d x %.2f", i, k, qrs[0].Strategy, qrs[0].ModulePx, k, base[0].ModulePx)
+			}
+			t.Logf("held-out photo %d: 1x %s %v %.2f px; %dx %s %v %.2f px", i, base[0].Strategy, base[0].Bounds, base[0].ModulePx, k, qrs[0].Strategy, got, qrs[0].ModulePx)
+		}
 	}
 }
