@@ -269,7 +269,7 @@ func runRungs(ctx context.Context, l *ladder, origin image.Point, shrink int, on
 		var qrs []QR
 		var err error
 		if r.rectify {
-			qrs, err = readRectified(src, soft, r.tryHarder)
+			qrs, err = readRectified(ctx, src, soft, r.tryHarder)
 		} else {
 			qrs, err = readCodes(src, r.tryHarder, seen)
 		}
@@ -280,7 +280,7 @@ func runRungs(ctx context.Context, l *ladder, origin image.Point, shrink int, on
 			// A photo's code is seen under perspective: its facts (bounds,
 			// module size, quiet zone) come from the rectified grid when
 			// that reads the same code, not from a parallelogram.
-			if rq, err := readRectified(src, soft, r.tryHarder); err == nil && len(rq) == 1 && rq[0].Text == qrs[0].Text {
+			if rq, err := readRectified(ctx, src, soft, r.tryHarder); err == nil && len(rq) == 1 && rq[0].Text == qrs[0].Text {
 				qrs[0].Bounds, qrs[0].ModulePx, qrs[0].QuietZoneModules = rq[0].Bounds, rq[0].ModulePx, rq[0].QuietZoneModules
 			}
 		}

@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"context"
 	"math"
 	"slices"
 
@@ -20,8 +21,8 @@ import (
 // corners and the three centres for each plausible size of symbol,
 // refined by every alignment pattern found where it predicts one; the
 // module grid it gives is sampled and decoded. The decoder's error
-// correction is the judge of a size.
-func readRectified(src, sample gozxing.LuminanceSource, tryHarder bool) ([]QR, error) {
+// correction is the judge of a size. ctx is checked between triples.
+func readRectified(ctx context.Context, src, sample gozxing.LuminanceSource, tryHarder bool) ([]QR, error) {
 	hybrid, err := gozxing.NewHybridBinarizer(src).GetBlackMatrix()
 	if err != nil {
 		return nil, err
@@ -66,6 +67,9 @@ func readRectified(src, sample gozxing.LuminanceSource, tryHarder bool) ([]QR, e
 		}
 		r.m = m
 		for _, t := range perspectiveTriples(m, cands) {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			if qr, ok := r.decode(t); ok {
 				return []QR{qr}, nil
 			}

@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -35,7 +36,7 @@ func TestReadRectifiedSteep(t *testing.T) {
 				refused++
 				t.Logf("gozxing's detector: %v", err)
 			}
-			qrs, err := readRectified(src, nil, true)
+			qrs, err := readRectified(context.Background(), src, nil, true)
 			if err != nil || len(qrs) != 1 {
 				t.Fatalf("readRectified: %v, %d codes", err, len(qrs))
 			}
