@@ -366,8 +366,10 @@ func (l *ladder) order() []int {
 		}
 	}
 	// A large photo is read at the smaller scales first: its modules are
-	// wide, and the smaller planes cost less.
-	if p := l.plain(); max(p.Width, p.Height) > 1300 && l.photoLike() {
+	// wide, and the smaller planes cost less. (A screenshot has no smaller
+	// planes, so the order needs no photoLike here, off the path of a
+	// code the first rung reads.)
+	if p := l.plain(); max(p.Width, p.Height) > 1300 {
 		slices.SortStableFunc(idx, func(a, b int) int {
 			pa, pb := rungs[a].photo && rungs[a].level == 0, rungs[b].photo && rungs[b].level == 0
 			switch {

@@ -18,25 +18,6 @@ import (
 // fracPayload is the payload of the fractional-scale sweep and testdata.
 const fracPayload = "otpauth://totp/Example:alice@example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Example"
 
-// qrMatrix encodes text at EC level M (true = dark).
-func qrMatrix(t testing.TB, text string) [][]bool {
-	t.Helper()
-	code, err := qr.Encode(text, qr.M, qr.Auto)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := code.Bounds().Dx()
-	m := make([][]bool, n)
-	for y := range m {
-		m[y] = make([]bool, n)
-		for x := range m[y] {
-			r, _, _, _ := code.At(x, y).RGBA()
-			m[y][x] = r < 0x8000
-		}
-	}
-	return m
-}
-
 // npmRender draws m as npm qrcode 1.5.4's qrToImageData does with its
 // width option (lib/renderer/utils.js): scale = width / (size + 2 margin),
 // possibly fractional; pixel i shows module floor((i - margin scale) /
@@ -74,7 +55,7 @@ func npmRender(m [][]bool, scale float64, margin int, dark bool) *image.Gray {
 // modules 2 or 3 pixels wide at random trip the finder pattern detector).
 // Without -short, zbarimg's count on the same images is logged beside.
 func TestFractionalScales(t *testing.T) {
-	m := qrMatrix(t, fracPayload)
+	m := qrModules(t, fracPayload, qr.M)
 	zbar := ""
 	if !testing.Short() {
 		zbar, _ = exec.LookPath("zbarimg")

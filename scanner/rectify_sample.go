@@ -130,10 +130,6 @@ func moduleMean(luma []byte, w, h int, g grid, mx, my float64) (float64, bool) {
 	return sum / 5, true
 }
 
-func (r *rectifier) bilinear(luma []byte, x, y float64) (float64, bool) {
-	return bilinearAt(luma, r.w, r.h, x, y)
-}
-
 // bilinearAt interpolates the w x h plane luma at (x, y), pixel centres
 // at whole coordinates; false off the plane.
 func bilinearAt(luma []byte, w, h int, x, y float64) (float64, bool) {

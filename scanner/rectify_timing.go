@@ -64,7 +64,7 @@ func (r *rectifier) darkRuns(x0, y0, x1, y1, ms0, ms1 float64) (int, bool) {
 	prof := make([]float64, n)
 	for i := range n {
 		t := (float64(i) + 0.5) / float64(n)
-		v, ok := r.bilinear(r.luma, x0+t*(x1-x0)-0.5, y0+t*(y1-y0)-0.5)
+		v, ok := bilinearAt(r.luma, r.w, r.h, x0+t*(x1-x0)-0.5, y0+t*(y1-y0)-0.5)
 		if !ok {
 			return 0, false
 		}
